@@ -1,0 +1,68 @@
+"""Multi-head self-attention that also returns its probabilities and Q/K/V."""
+import math
+
+import keras
+from keras import ops
+
+# Added to the logits of padded keys; exp() of it is exactly 0 in float32.
+_MASK_BIAS = -1e9
+
+
+class SelfAttention(keras.layers.Layer):
+    """BERT self-attention: Q/K/V projections, scaled dot product, output dense.
+
+    Logits and softmax run in float32 whatever the dtype policy, so that mixed
+    precision neither overflows the mask nor loses the small probabilities that
+    attention-distillation losses compare.
+
+    Args:
+        config: an `EncoderConfig`.
+
+    Call returns `(output, probs, (query, key, value))`, with `probs` of shape
+    `[batch, heads, seq, seq]` in float32 and Q/K/V of shape `[batch, seq, hidden]`.
+    """
+
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        init = keras.initializers.TruncatedNormal(stddev=0.02)
+
+        def dense(name):
+            return keras.layers.Dense(config.hidden_size, kernel_initializer=init,
+                                      dtype=self.dtype_policy, name=name)
+
+        self.query = dense("query")
+        self.key = dense("key")
+        self.value = dense("value")
+        self.output_dense = dense("output")
+        self.dropout = keras.layers.Dropout(config.attention_probs_dropout_prob,
+                                            dtype=self.dtype_policy)
+
+    def build(self, input_shape=None):
+        shape = (None, None, self.config.hidden_size)
+        for layer in (self.query, self.key, self.value, self.output_dense):
+            layer.build(shape)
+        self.built = True
+
+    def _split_heads(self, x):
+        batch, seq = ops.shape(x)[0], ops.shape(x)[1]
+        heads = self.config.num_attention_heads
+        x = ops.reshape(x, (batch, seq, heads, self.config.head_size))
+        return ops.transpose(x, (0, 2, 1, 3))
+
+    def call(self, x, mask_bias, head_mask=None, training=False):
+        """`mask_bias` is float32 `[batch, seq]`: 0 for real keys, a large negative for padding."""
+        query, key, value = self.query(x), self.key(x), self.value(x)
+        q, k, v = self._split_heads(query), self._split_heads(key), self._split_heads(value)
+        logits = ops.matmul(q, ops.transpose(k, (0, 1, 3, 2)))
+        logits = ops.cast(logits, "float32") * (1.0 / math.sqrt(self.config.head_size))
+        logits = logits + mask_bias[:, None, None, :]
+        probs = ops.softmax(logits, axis=-1)
+        weights = self.dropout(ops.cast(probs, self.compute_dtype), training=training)
+        if head_mask is not None:
+            weights = weights * ops.cast(head_mask, self.compute_dtype)[None, :, None, None]
+        context = ops.matmul(weights, v)
+        batch, seq = ops.shape(x)[0], ops.shape(x)[1]
+        context = ops.reshape(ops.transpose(context, (0, 2, 1, 3)),
+                              (batch, seq, self.config.hidden_size))
+        return self.output_dense(context), probs, (query, key, value)
