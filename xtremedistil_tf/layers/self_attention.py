@@ -50,8 +50,13 @@ class SelfAttention(keras.layers.Layer):
         x = ops.reshape(x, (batch, seq, heads, self.config.head_size))
         return ops.transpose(x, (0, 2, 1, 3))
 
-    def call(self, x, mask_bias, head_mask=None, training=False):
-        """`mask_bias` is float32 `[batch, seq]`: 0 for real keys, a large negative for padding."""
+    def call(self, x, attention_mask, head_mask=None, training=False):
+        """`attention_mask` is int `[batch, seq]`: 1 for real keys, 0 for padding.
+
+        The mask stays an int tensor on the way in because Keras would cast a float
+        one to the compute dtype, where the bias overflows float16.
+        """
+        mask_bias = (1.0 - ops.cast(attention_mask, "float32")) * _MASK_BIAS
         query, key, value = self.query(x), self.key(x), self.value(x)
         q, k, v = self._split_heads(query), self._split_heads(key), self._split_heads(value)
         logits = ops.matmul(q, ops.transpose(k, (0, 1, 3, 2)))

@@ -42,8 +42,8 @@ class TransformerLayer(keras.layers.Layer):
         self.ffn_norm.build(hidden)
         self.built = True
 
-    def call(self, x, mask_bias, head_mask=None, training=False):
-        attended, probs, qkv = self.attention(x, mask_bias, head_mask=head_mask,
+    def call(self, x, attention_mask, head_mask=None, training=False):
+        attended, probs, qkv = self.attention(x, attention_mask, head_mask=head_mask,
                                               training=training)
         x = self.attention_norm(x + self.attention_dropout(attended, training=training))
         ffn = self.ffn_output(self.activation(self.intermediate(x)))

@@ -3,7 +3,6 @@ import keras
 from keras import ops
 
 from xtremedistil_tf.layers import Embeddings, TransformerLayer
-from xtremedistil_tf.layers.self_attention import _MASK_BIAS
 from xtremedistil_tf.models.encoder_config import EncoderConfig
 
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
@@ -77,7 +76,7 @@ class Encoder(keras.Model):
         if token_type_ids is None:
             token_type_ids = ops.zeros_like(input_ids)
         token_type_ids = ops.cast(token_type_ids, "int32")
-        mask_bias = (1.0 - ops.cast(attention_mask, "float32")) * _MASK_BIAS
+        attention_mask = ops.cast(attention_mask, "int32")
 
         # Wiring.
         x = self.embeddings(input_ids, token_type_ids, training=training)
@@ -85,7 +84,7 @@ class Encoder(keras.Model):
         for i, layer in enumerate(self.encoder_layers):
             layer_head_mask = None if head_mask is None else head_mask[i]
             x, probs, (query, key, value) = layer(
-                x, mask_bias, head_mask=layer_head_mask, training=training)
+                x, attention_mask, head_mask=layer_head_mask, training=training)
             hidden_states.append(x)
             attention_probs.append(probs)
             queries.append(query)

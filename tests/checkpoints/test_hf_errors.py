@@ -1,0 +1,68 @@
+"""Bad checkpoints fail with messages that name the problem and the fix."""
+import json
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file, save_file
+
+from tests.hf_reference import make_hf_model
+from xtremedistil_tf.checkpoints import from_hf, load_encoder
+
+
+def test_folder_without_weights(tmp_path):
+    make_hf_model("bert", tmp_path)
+    (tmp_path / "model.safetensors").unlink()
+    with pytest.raises(FileNotFoundError, match="No weights.*model.safetensors"):
+        load_encoder(tmp_path)
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_encoder(tmp_path / "nowhere")
+
+
+def test_missing_tensor_is_named(tmp_path):
+    make_hf_model("bert", tmp_path)
+    tensors = load_file(tmp_path / "model.safetensors")
+    del tensors["encoder.layer.1.attention.self.key.weight"]
+    save_file(tensors, tmp_path / "model.safetensors")
+    with pytest.raises(ValueError, match=r"missing tensors: \['encoder.layer.1.attention.self.key.weight'\]"):
+        load_encoder(tmp_path)
+
+
+def test_misshapen_tensor_is_named_with_both_shapes(tmp_path):
+    make_hf_model("bert", tmp_path)
+    tensors = load_file(tmp_path / "model.safetensors")
+    tensors["encoder.layer.0.intermediate.dense.weight"] = np.zeros((36, 32), np.float32)
+    save_file(tensors, tmp_path / "model.safetensors")
+    with pytest.raises(ValueError, match=r"intermediate.dense.weight: checkpoint \(36, 32\), "
+                                         r"config expects \(37, 32\)"):
+        load_encoder(tmp_path)
+
+
+def test_unknown_model_type_lists_supported(tmp_path):
+    make_hf_model("bert", tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["model_type"] = "gpt2"
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=r"model_type='gpt2'.*supported: \['bert', 'roberta'"):
+        load_encoder(tmp_path)
+
+
+def test_prefixed_task_checkpoint_loads(tmp_path):
+    """A BertFor* checkpoint stores the encoder under 'bert.'; the head is ignored."""
+    make_hf_model("bert", tmp_path)
+    tensors = load_file(tmp_path / "model.safetensors")
+    prefixed = {f"bert.{k}": v for k, v in tensors.items()}
+    prefixed["classifier.weight"] = np.zeros((2, 32), np.float32)
+    save_file(prefixed, tmp_path / "model.safetensors")
+    encoder, _ = load_encoder(tmp_path)
+    np.testing.assert_array_equal(
+        encoder.embeddings.word_embeddings.embeddings.numpy(),
+        tensors["embeddings.word_embeddings.weight"])
+
+
+def test_hub_name_offline_says_so():
+    # tests/conftest.py sets HF_HUB_OFFLINE=1, as on a machine without network.
+    with pytest.raises(OSError, match="offline.*local folder"):
+        from_hf("some-org/some-model-that-is-not-cached")
