@@ -21,6 +21,9 @@ setup(
         "absl-py>=2.0",
         "tensorflow-datasets>=4.9",
         "numpy",
+        # SentencePiece (XLM-R style) tokenizers, host side and in-graph.
+        "sentencepiece",
+        "protobuf",
     ],
     extras_require={
         "test": [
@@ -29,8 +32,6 @@ setup(
             "scikit-learn",
             "scipy",
             "seqeval",
-            "sentencepiece",
-            "protobuf",
         ],
         "litert": ["ai-edge-litert"],
     },

@@ -66,3 +66,25 @@ def test_hub_name_offline_says_so():
     # tests/conftest.py sets HF_HUB_OFFLINE=1, as on a machine without network.
     with pytest.raises(OSError, match="offline.*local folder"):
         from_hf("some-org/some-model-that-is-not-cached")
+
+
+def test_vocabulary_that_disagrees_with_embeddings(tmp_path):
+    from xtremedistil_tf import Tokenizer
+
+    make_hf_model("bert", tmp_path)  # 99 embedding rows.
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(90)]
+    Tokenizer.from_vocab(tokens).save(tmp_path)
+    with pytest.raises(ValueError, match="95 tokens but the embedding matrix has 99 rows"):
+        from_hf(tmp_path)
+
+
+def test_from_hf_returns_matching_tokenizer(tmp_path):
+    from xtremedistil_tf import Tokenizer
+
+    make_hf_model("bert", tmp_path)
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(94)]
+    Tokenizer.from_vocab(tokens).save(tmp_path)
+    encoder, tokenizer = from_hf(tmp_path)
+    batch = tokenizer(["w3 w7 w90", "w1"], max_length=7)
+    assert batch["input_ids"].shape == (2, 7)
+    assert encoder(batch)["sequence_output"].shape == (2, 7, 32)
