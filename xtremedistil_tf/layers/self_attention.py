@@ -4,8 +4,10 @@ import math
 import keras
 from keras import ops
 
-# Added to the logits of padded keys; exp() of it is exactly 0 in float32.
-_MASK_BIAS = -1e9
+# Added to the logits of padded keys. exp(-1e4) underflows to exactly 0 in float32
+# (logits and softmax always run in float32), and unlike -1e9 it leaves int8
+# calibration of the logits a usable range.
+_MASK_BIAS = -1e4
 
 
 class SelfAttention(keras.layers.Layer):
@@ -61,7 +63,9 @@ class SelfAttention(keras.layers.Layer):
         q, k, v = self._split_heads(query), self._split_heads(key), self._split_heads(value)
         logits = ops.matmul(q, ops.transpose(k, (0, 1, 3, 2)))
         logits = ops.cast(logits, "float32") * (1.0 / math.sqrt(self.config.head_size))
-        logits = logits + mask_bias[:, None, None, :]
+        # expand_dims, not [:, None, None, :]: LiteRT cannot convert that slice at
+        # dynamic sequence length.
+        logits = logits + ops.expand_dims(ops.expand_dims(mask_bias, 1), 1)
         probs = ops.softmax(logits, axis=-1)
         weights = self.dropout(ops.cast(probs, self.compute_dtype), training=training)
         if head_mask is not None:

