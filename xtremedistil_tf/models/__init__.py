@@ -1,5 +1,10 @@
-"""Encoder models and their configs."""
+"""Encoder models, their configs, and task models that wrap an encoder."""
 from xtremedistil_tf.models.encoder import Encoder
 from xtremedistil_tf.models.encoder_config import PRESETS, EncoderConfig, get_preset
+from xtremedistil_tf.models.question_answerer import QuestionAnswerer
+from xtremedistil_tf.models.sequence_classifier import SequenceClassifier
+from xtremedistil_tf.models.task_model import TaskModel
+from xtremedistil_tf.models.token_classifier import TokenClassifier
 
-__all__ = ["Encoder", "EncoderConfig", "PRESETS", "get_preset"]
+__all__ = ["Encoder", "EncoderConfig", "PRESETS", "QuestionAnswerer", "SequenceClassifier",
+           "TaskModel", "TokenClassifier", "get_preset"]

@@ -39,13 +39,18 @@ def gold_texts(answers):
     return texts or [""]
 
 
-def _question_scores(gold, predictions):
+def _question_scores(gold, predictions, v2=True):
     exact, f1 = {}, {}
     for qid, answers in gold.items():
         if qid not in predictions:
             raise ValueError(f"No prediction for question id {qid!r}; every gold question "
                              "needs one (use '' for no answer).")
-        golds = gold_texts(answers)
+        # v1.1 compares against every gold string as given; v2.0 first drops
+        # golds that normalise to nothing.
+        golds = gold_texts(answers) if v2 else list(answers)
+        if not golds:
+            raise ValueError(f"Question {qid!r} has no gold answer; SQuAD v1.1 scoring needs "
+                             "at least one (score unanswerable questions as SQuAD v2.0).")
         exact[qid] = max(exact_match(predictions[qid], g) for g in golds)
         f1[qid] = max(f1_score(predictions[qid], g) for g in golds)
     return exact, f1
@@ -64,7 +69,7 @@ def squad_v1_metrics(gold, predictions):
     """
     if not gold:
         raise ValueError("No gold questions to score.")
-    exact, f1 = _question_scores(gold, predictions)
+    exact, f1 = _question_scores(gold, predictions, v2=False)
     qids = list(gold)
     return {"exact_match": _mean(exact, qids), "f1": _mean(f1, qids), "total": len(qids)}
 

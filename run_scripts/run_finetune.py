@@ -1,0 +1,159 @@
+"""Fine-tunes an encoder on a downstream task and evaluates it with the official metrics.
+
+Tasks: GLUE (cola, sst2, mrpc, stsb, qqp, mnli, qnli, rte, wnli), user data
+(text_classification, text_regression), SQuAD (squad_v1, squad_v2) and NER
+(conll2003, conll, wikiann, xtreme_panx). The output folder receives
+`results.json`, prediction files, the dev-selected `model.keras` with its
+tokenizer, `summary.txt`, `flags.txt` and `config.json`.
+
+Example (SST-2 from the standard GLUE layout):
+
+    python run_scripts/run_finetune.py --flagfile=flags/finetune/glue_sst2.cfg \
+        --data_dir=../shared/data/glue --init_checkpoint=path/to/hf_folder \
+        --output_dir=outputs/finetune/sst2
+"""
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from absl import app, flags, logging  # noqa: E402
+
+from xtremedistil_tf.tasks import (  # noqa: E402
+    TASKS, FinetuneConfig, TaskConfig, finetune, get_task)
+from xtremedistil_tf.tasks.init_checkpoint import load_init_checkpoint  # noqa: E402
+from xtremedistil_tf.utils.atomic_io import atomic_path, write_json  # noqa: E402
+
+FLAGS = flags.FLAGS
+# What to run.
+flags.DEFINE_enum("task", None, sorted(TASKS), "Task to fine-tune on.")
+flags.DEFINE_string("init_checkpoint", None, "HF checkpoint folder, a .keras file (Encoder or "
+                    "task model), or a fine-tuning output folder holding model.keras.")
+flags.DEFINE_string("tokenizer", None, "Tokenizer folder; default: the HF folder, or the "
+                    "folder beside the .keras file.")
+flags.DEFINE_string("output_dir", None, "Folder for results, predictions and the model.")
+# Data.
+flags.DEFINE_string("data_dir", "", "Local data folder in the task's standard layout "
+                    "(glue_data, a SQuAD folder, a CoNLL folder), or the TFDS data folder.")
+flags.DEFINE_enum("data_source", "local", ["local", "tfds"], "Local files or TFDS.")
+flags.DEFINE_string("train_file", None, "Training file, overriding the standard name.")
+flags.DEFINE_string("eval_file", None, "Dev file, overriding the standard name.")
+flags.DEFINE_string("test_file", None, "Test file, overriding the standard name.")
+flags.DEFINE_integer("max_train_samples", None, "Train on a seeded random subset of this size.")
+flags.DEFINE_integer("max_eval_samples", None, "Evaluate on the first this-many dev examples.")
+flags.DEFINE_integer("max_test_samples", None, "Predict the first this-many test examples.")
+flags.DEFINE_integer("max_seq_length", 128, "Tokens per input; longer inputs are truncated "
+                     "(classification, NER) or windowed (QA).")
+# User data columns.
+flags.DEFINE_enum("file_format", None, ["tsv", "csv", "jsonl"], "User data format; default: "
+                  "from the file extension.")
+flags.DEFINE_bool("has_header", True, "User TSV/CSV files start with a header line.")
+flags.DEFINE_string("text_column", "sentence", "User data: text column (name or index).")
+flags.DEFINE_string("text_pair_column", None, "User data: second text column, if any.")
+flags.DEFINE_string("label_column", "label", "User data: label column (name or index).")
+# QA.
+flags.DEFINE_integer("doc_stride", 128, "QA: tokens between the starts of context windows.")
+flags.DEFINE_integer("max_query_length", 64, "QA: questions are cut to this many tokens.")
+flags.DEFINE_integer("max_answer_length", 30, "QA: longest answer in tokens.")
+flags.DEFINE_integer("n_best_size", 20, "QA: candidates kept per window and answers kept.")
+flags.DEFINE_float("null_score_threshold", None, "SQuAD v2: fixed no-answer threshold; "
+                   "default: tuned on dev for the best F1.")
+# NER.
+flags.DEFINE_enum("tag_scheme", "auto", ["auto", "IOB2", "BIO", "IOBES"], "NER tag scheme for "
+                  "strict entity scoring.")
+flags.DEFINE_string("language", "en", "NER language (TFDS wikiann/<language>, PAN-X files).")
+# Training.
+flags.DEFINE_integer("epochs", 3, "Training epochs; 0 only evaluates a fine-tuned model.")
+flags.DEFINE_float("learning_rate", 5e-5, "Peak AdamW learning rate.")
+flags.DEFINE_integer("batch_size", 32, "Training batch size.")
+flags.DEFINE_integer("eval_batch_size", 64, "Prediction batch size.")
+flags.DEFINE_float("warmup_proportion", 0.1, "Fraction of steps with a rising learning rate.")
+flags.DEFINE_float("weight_decay", 0.01, "AdamW weight decay.")
+flags.DEFINE_float("clipnorm", 1.0, "Gradient norm clipping.")
+flags.DEFINE_integer("seed", 0, "Seed of data subsets, shuffling and new head weights.")
+flags.DEFINE_bool("save_model", True, "Write the dev-selected model as model.keras.")
+flags.DEFINE_bool("predict_test", False, "Also predict unlabelled test splits (GLUE).")
+flags.DEFINE_integer("verbose", 1, "0 silent, 1 progress bars, 2 one line per epoch.")
+flags.mark_flags_as_required(["task", "init_checkpoint", "output_dir"])
+
+_USER_DATA_FLAGS = ("file_format", "text_column", "text_pair_column", "label_column",
+                    "has_header")
+_QA_FLAGS = ("doc_stride", "max_query_length", "max_answer_length", "n_best_size")
+
+
+def check_flags():
+    """Cross-flag rules, each failing with what to do instead."""
+    task = FLAGS.task
+    user_data = task in ("text_classification", "text_regression")
+    for name in _USER_DATA_FLAGS:
+        if FLAGS[name].present and not user_data:
+            raise ValueError(f"--{name} applies to text_classification/text_regression, not "
+                             f"--task={task}; drop it.")
+    for name in _QA_FLAGS:
+        if FLAGS[name].present and not task.startswith("squad"):
+            raise ValueError(f"--{name} applies to SQuAD tasks, not --task={task}; drop it.")
+    if FLAGS.null_score_threshold is not None and task != "squad_v2":
+        raise ValueError("--null_score_threshold applies to --task=squad_v2 only.")
+    if task.startswith("squad") and FLAGS.doc_stride + FLAGS.max_query_length + 4 > \
+            FLAGS.max_seq_length:
+        logging.warning("--doc_stride=%d is not below the context room of --max_seq_length=%d "
+                        "minus --max_query_length=%d, so windows may not overlap and answers "
+                        "on a window border get cut; lower --doc_stride.", FLAGS.doc_stride,
+                        FLAGS.max_seq_length, FLAGS.max_query_length)
+    if FLAGS.data_source == "tfds":
+        for name in ("train_file", "eval_file", "test_file"):
+            if FLAGS[name].value:
+                raise ValueError(f"--{name} reads local files; with --data_source=tfds drop it "
+                                 "or use --data_source=local.")
+        if user_data:
+            raise ValueError(f"--task={task} reads your own files; use --data_source=local.")
+    elif not FLAGS.data_dir and not (FLAGS.train_file or FLAGS.eval_file):
+        raise ValueError("Give --data_dir (the task's standard layout) or the file flags "
+                         "--train_file/--eval_file.")
+    if FLAGS.data_dir and FLAGS.data_source == "local" and not os.path.isdir(FLAGS.data_dir):
+        raise ValueError(f"--data_dir={FLAGS.data_dir!r} is not a folder.")
+    if FLAGS.epochs == 0 and not (FLAGS.init_checkpoint.endswith(".keras") or os.path.isfile(
+            os.path.join(FLAGS.init_checkpoint, "model.keras"))):
+        raise ValueError("--epochs=0 only evaluates, so --init_checkpoint must be a model "
+                         "already fine-tuned on this task (a .keras file or run folder).")
+
+
+def main(argv):
+    del argv
+    check_flags()
+    task_config = TaskConfig(
+        data_dir=FLAGS.data_dir, data_source=FLAGS.data_source, train_file=FLAGS.train_file,
+        eval_file=FLAGS.eval_file, test_file=FLAGS.test_file,
+        max_seq_length=FLAGS.max_seq_length, max_train_samples=FLAGS.max_train_samples,
+        max_eval_samples=FLAGS.max_eval_samples, max_test_samples=FLAGS.max_test_samples,
+        seed=FLAGS.seed,
+        file_format=FLAGS.file_format, has_header=FLAGS.has_header,
+        text_column=FLAGS.text_column, text_pair_column=FLAGS.text_pair_column,
+        label_column=FLAGS.label_column, doc_stride=FLAGS.doc_stride,
+        max_query_length=FLAGS.max_query_length, max_answer_length=FLAGS.max_answer_length,
+        n_best_size=FLAGS.n_best_size, null_score_threshold=FLAGS.null_score_threshold,
+        tag_scheme=FLAGS.tag_scheme, language=FLAGS.language).validate()
+    finetune_config = FinetuneConfig(
+        output_dir=FLAGS.output_dir, epochs=FLAGS.epochs, learning_rate=FLAGS.learning_rate,
+        batch_size=FLAGS.batch_size, eval_batch_size=FLAGS.eval_batch_size,
+        warmup_proportion=FLAGS.warmup_proportion, weight_decay=FLAGS.weight_decay,
+        clipnorm=FLAGS.clipnorm, seed=FLAGS.seed, save_model=FLAGS.save_model,
+        predict_test=FLAGS.predict_test, verbose=FLAGS.verbose).validate()
+    task = get_task(FLAGS.task, task_config)
+
+    os.makedirs(FLAGS.output_dir, exist_ok=True)
+    with atomic_path(os.path.join(FLAGS.output_dir, "flags.txt")) as tmp:
+        FLAGS.append_flags_into_file(tmp)
+    write_json(os.path.join(FLAGS.output_dir, "config.json"),
+               {"task": FLAGS.task, "task_config": task_config.to_dict(),
+                "finetune_config": finetune_config.to_dict()})
+
+    model, tokenizer = load_init_checkpoint(FLAGS.init_checkpoint, FLAGS.tokenizer)
+    finetune(task, model, tokenizer, finetune_config,
+             run_info={"init_checkpoint": FLAGS.init_checkpoint,
+                       "tokenizer": FLAGS.tokenizer or "(from the checkpoint)"})
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,89 @@
+"""SQuAD EM/F1 against hand-worked cases."""
+import pytest
+
+from xtremedistil_tf.tasks.metrics.squad_metrics import (
+    best_null_threshold, exact_match, f1_score, normalize_answer, squad_v1_metrics,
+    squad_v2_metrics, tune_null_threshold)
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("The  Eiffel Tower!", "eiffel tower"),
+    ("an apple, a pear and THE plum.", "apple pear and plum"),
+    ("theater anthem", "theater anthem"),  # Articles only as whole words.
+    ("  Denver   Broncos\t", "denver broncos"),
+    ("U.S.-based", "usbased"),
+])
+def test_normalization(raw, expected):
+    assert normalize_answer(raw) == expected
+
+
+def test_exact_and_f1_by_hand():
+    assert exact_match("the Broncos", "Broncos.") == 1.0
+    # pred {denver, broncos, team}, gold {broncos}: P=1/3, R=1, F1=0.5.
+    assert f1_score("Denver Broncos team", "Broncos") == pytest.approx(0.5)
+    # Repeated words count with multiplicity: pred {a:2} vs gold {a:1} after normalisation.
+    assert f1_score("cat cat", "cat dog") == pytest.approx(2 * 0.5 * 0.5 / 1.0)
+    assert f1_score("", "") == 1.0
+    assert f1_score("", "paris") == 0.0
+
+
+def test_v1_takes_the_best_gold_answer():
+    gold = {"q1": ["Denver Broncos", "The Broncos", "Broncos"],
+            "q2": ["Santa Clara, California", "Levi's Stadium"]}
+    preds = {"q1": "broncos", "q2": "Levi's Stadium in Santa Clara"}
+    out = squad_v1_metrics(gold, preds)
+    # q1 exact with "Broncos"; q2: best F1 is vs "Levi's Stadium":
+    # pred {levis, stadium, in, santa, clara} vs gold {levis, stadium}: P=2/5, R=1, F1=4/7.
+    # vs "Santa Clara, California": P=2/5, R=2/3, F1=0.5. So max is 4/7.
+    assert out["exact_match"] == pytest.approx(50.0)
+    assert out["f1"] == pytest.approx(100 * (1 + 4 / 7) / 2)
+    assert out["total"] == 2
+
+
+def test_v1_missing_prediction_is_an_error():
+    with pytest.raises(ValueError, match="No prediction for question id 'q2'"):
+        squad_v1_metrics({"q1": ["a b"], "q2": ["c"]}, {"q1": "a b"})
+
+
+def test_v2_empty_prediction_on_unanswerable_and_breakdown():
+    gold = {"has1": ["Paris"], "has2": ["the red car"], "no1": [], "no2": []}
+    preds = {"has1": "Paris", "has2": "", "no1": "", "no2": "London"}
+    out = squad_v2_metrics(gold, preds)
+    assert out["HasAns_exact"] == 50.0 and out["HasAns_total"] == 2
+    assert out["NoAns_exact"] == 50.0 and out["NoAns_f1"] == 50.0 and out["NoAns_total"] == 2
+    assert out["exact"] == 50.0 and out["f1"] == 50.0
+
+
+def test_v2_gold_that_normalises_to_nothing_counts_as_no_answer():
+    out = squad_v2_metrics({"q": ["The", "a"]}, {"q": ""})
+    assert out["NoAns_total"] == 1 and out["exact"] == 100.0
+
+
+def test_no_answer_threshold_by_hand():
+    # Answered with its span, each question would score: a=1, b=1, c=0 (answerable);
+    # d=0 (unanswerable, a span is wrong). Abstaining scores 1 only for d.
+    scores = {"a": 1.0, "b": 1.0, "c": 0.0, "d": 0.0}
+    has_answer = {"a": True, "b": True, "c": True, "d": False}
+    diffs = {"a": -3.0, "b": -1.0, "c": 0.5, "d": 2.0}
+    # Threshold t answers every question whose diff <= t:
+    # t<-3: 1/4; t=-3: 2/4; t=-1: 3/4; t=0.5: 3/4 (c adds 0); t=2: 2/4 (d loses 1).
+    best, threshold = best_null_threshold(scores, diffs, has_answer)
+    assert best == pytest.approx(75.0)
+    assert threshold == -1.0
+
+
+def test_tied_differences_flip_together():
+    scores = {"a": 1.0, "b": 0.0}
+    has_answer = {"a": True, "b": False}
+    # Both at 0.0: answering a gains 1 but b loses 1; the tie cannot be split.
+    best, threshold = best_null_threshold(scores, {"a": 0.0, "b": 0.0}, has_answer)
+    assert best == pytest.approx(50.0)
+    assert threshold < 0.0
+
+
+def test_tune_null_threshold_uses_span_predictions():
+    gold = {"a": ["Paris"], "b": []}
+    spans = {"a": "Paris", "b": "London"}
+    out = tune_null_threshold(gold, spans, {"a": -2.0, "b": 1.0})
+    assert out["best_exact"] == 100.0 and out["best_f1"] == 100.0
+    assert -2.0 <= out["best_f1_thresh"] < 1.0

@@ -1,0 +1,66 @@
+"""Reads SQuAD v1.1 / v2.0 JSON files into `QAExample`s, checking every answer span."""
+import json
+import os
+
+from xtremedistil_tf.tasks.data.data_error import DataError
+from xtremedistil_tf.tasks.data.examples import QAExample
+
+
+def _line_of(raw, qid):
+    """Line of the question's id in the raw text, so errors can point at it."""
+    position = raw.find(json.dumps(qid))
+    return raw.count("\n", 0, position) + 1 if position >= 0 else None
+
+
+def read_squad_json(path, version_2=False):
+    """Reads a SQuAD-format JSON file.
+
+    Args:
+        path: the file (`{"data": [{"title", "paragraphs": [{"context", "qas"}]}]}`).
+        version_2: read `is_impossible` questions (SQuAD v2.0). In a v1.1 file
+            every question must have at least one answer.
+
+    Raises `DataError` when the file is empty or not SQuAD-shaped, or an
+    answer's text does not equal `context[answer_start:answer_start+len(text)]`.
+    """
+    path = str(path)
+    if not os.path.isfile(path):
+        raise DataError(path, None, "no such file; check the data folder and file flags.")
+    with open(path, encoding="utf-8") as f:
+        raw = f.read()
+    if not raw.strip():
+        raise DataError(path, None, "the file is empty; it should hold SQuAD JSON.")
+    try:
+        articles = json.loads(raw)["data"]
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise DataError(path, None, f"is not SQuAD JSON ({err}); expected an object with "
+                        "a 'data' list of articles.") from None
+    examples = []
+    for a, article in enumerate(articles):
+        title = article.get("title", "")
+        for p, paragraph in enumerate(article.get("paragraphs", [])):
+            context = paragraph["context"]
+            for q, qa in enumerate(paragraph.get("qas", [])):
+                qid = str(qa["id"])
+                where = f"data[{a}].paragraphs[{p}].qas[{q}] (id {qid!r})"
+                impossible = bool(qa.get("is_impossible", False)) and version_2
+                answers = []
+                for answer in ([] if impossible else qa.get("answers", [])):
+                    text, start = answer["text"], int(answer["answer_start"])
+                    if context[start:start + len(text)] != text:
+                        found = context[start:start + len(text)]
+                        raise DataError(path, _line_of(raw, qid), (
+                            f"{where}: answer {text!r} does not match the context at "
+                            f"answer_start={start}, which reads {found!r}; fix answer_start "
+                            "or the answer text."))
+                    answers.append((text, start))
+                if not answers and not impossible:
+                    raise DataError(path, _line_of(raw, qid), (
+                        f"{where} has no answer; in SQuAD v1.1 every question needs one "
+                        "(for unanswerable questions use squad_v2 and is_impossible)."))
+                examples.append(QAExample(
+                    qid=qid, question=qa["question"], context=context, answers=tuple(answers),
+                    is_impossible=impossible, title=title, source=f"{path} {where}"))
+    if not examples:
+        raise DataError(path, None, "holds no questions.")
+    return examples

@@ -1,0 +1,66 @@
+"""How a task model is trained and where the run writes its outputs."""
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class FinetuneConfig:
+    """Settings of one fine-tuning run.
+
+    Args:
+        output_dir: folder for `results.json`, predictions, the best model
+            (`model.keras`), its `tokenizer.json` and `summary.txt`.
+        epochs: passes over the training data; 0 evaluates the given model only.
+        learning_rate: peak AdamW learning rate.
+        batch_size: training examples (QA windows) per step.
+        eval_batch_size: examples per prediction batch.
+        warmup_proportion: fraction of the steps spent warming the rate up.
+        weight_decay: AdamW decoupled weight decay (not on biases or LayerNorm).
+        clipnorm: gradient norm clipping.
+        seed: seed of shuffling and of new head weights.
+        save_model: write the selected model as `model.keras`.
+        predict_test: also predict unlabelled test splits (labelled test
+            splits, as in CoNLL, are always scored).
+        verbose: 0 silent, 1 progress bars, 2 one line per epoch.
+    """
+
+    output_dir: str
+    epochs: int = 3
+    learning_rate: float = 5e-5
+    batch_size: int = 32
+    eval_batch_size: int = 64
+    warmup_proportion: float = 0.1
+    weight_decay: float = 0.01
+    clipnorm: float = 1.0
+    seed: int = 0
+    save_model: bool = True
+    predict_test: bool = False
+    verbose: int = 1
+
+    def validate(self):
+        """Raises `ValueError` naming the first field out of range."""
+        if not self.output_dir:
+            raise ValueError("output_dir is empty; give a folder for results and predictions.")
+        if not isinstance(self.epochs, int) or self.epochs < 0:
+            raise ValueError(f"epochs={self.epochs!r} must be an integer >= 0 "
+                             "(0 only evaluates).")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate={self.learning_rate} must be > 0.")
+        for name in ("batch_size", "eval_batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}={value!r} must be a positive integer.")
+        if not 0.0 <= self.warmup_proportion < 1.0:
+            raise ValueError(f"warmup_proportion={self.warmup_proportion} must be in [0, 1).")
+        if self.weight_decay < 0:
+            raise ValueError(f"weight_decay={self.weight_decay} must be >= 0.")
+        if self.clipnorm is not None and self.clipnorm <= 0:
+            raise ValueError(f"clipnorm={self.clipnorm} must be > 0 or None.")
+        if self.verbose not in (0, 1, 2):
+            raise ValueError(f"verbose={self.verbose} must be 0, 1 or 2.")
+        return self
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes).validate()
+
+    def to_dict(self):
+        return dataclasses.asdict(self)

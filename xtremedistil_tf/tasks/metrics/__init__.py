@@ -1,0 +1,1 @@
+"""Metrics computed exactly as the GLUE, SQuAD and CoNLL evaluations report them."""
