@@ -1,4 +1,5 @@
 """Which teacher layer each student layer learns from."""
+import math
 
 
 def build_layer_map(spec, num_teacher_layers, num_student_layers):
@@ -17,9 +18,9 @@ def build_layer_map(spec, num_teacher_layers, num_student_layers):
     """
     spec = str(spec).strip().replace(" ", "")
     if spec == "uniform":
-        pairs = [(i, round(i * num_teacher_layers / num_student_layers))
-                 for i in range(1, num_student_layers + 1)]
-        return [(s, max(t, 1)) for s, t in pairs]
+        # floor(x + 0.5): round half up, not Python's round-half-to-even.
+        return [(i, max(1, math.floor(i * num_teacher_layers / num_student_layers + 0.5)))
+                for i in range(1, num_student_layers + 1)]
     if spec.startswith("top"):
         try:
             k = int(spec[3:])

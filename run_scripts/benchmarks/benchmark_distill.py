@@ -1,0 +1,134 @@
+"""Distillation throughput: teacher live vs cache, XLA on/off, float32 vs mixed_bfloat16.
+
+    python run_scripts/benchmarks/benchmark_distill.py --teacher=minilm --student=l6h256 \
+        --steps=10 --batch_size=32 --max_length=64
+
+Each configuration runs in its own process (a dtype policy and peak memory are
+per process) through the same StageRunner the real runs use, on the builtin
+Python prose. Examples per second exclude the first (tracing) step. Peak memory
+is the process's maximum resident set size. A benchmark, not a test.
+"""
+import itertools
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+from absl import app, flags  # noqa: E402
+
+flags.DEFINE_string("teacher", "minilm", "Teacher folder, hub name or 'minilm'.")
+flags.DEFINE_string("student", "l6h256", "Student preset.")
+flags.DEFINE_integer("steps", 10, "Timed steps per configuration (plus one warm-up).")
+flags.DEFINE_integer("batch_size", 32, "Global batch size.")
+flags.DEFINE_integer("max_length", 64, "Tokens per example.")
+flags.DEFINE_string("losses", "hidden_mse:1,pooled_cosine:1",
+                    "Losses; all must be cacheable with teacher_cache=all.")
+flags.DEFINE_list("teacher_modes", ["live", "cache"], "Teacher modes to compare.")
+flags.DEFINE_list("jit", ["false", "true"], "jit_compile settings to compare.")
+flags.DEFINE_list("precisions", ["float32", "mixed_bfloat16"], "Precisions to compare.")
+flags.DEFINE_string("single", "", "Internal: run one configuration given as JSON.")
+FLAGS = flags.FLAGS
+
+
+def run_one(setting):
+    import numpy as np
+
+    from xtremedistil_tf.distill.distill_config import DistillConfig
+    from xtremedistil_tf.distill.distiller import Distiller
+    from xtremedistil_tf.distill.stage_config import StageConfig, parse_losses
+    from xtremedistil_tf.distill.stage_runner import StageRunner
+    from xtremedistil_tf.distill.step_data import ExampleSource
+    from xtremedistil_tf.distill.student_builder import build_student, load_teacher
+    from xtremedistil_tf.distill.teacher_cache import TeacherCache, fingerprint_variables
+    from xtremedistil_tf.distill.transfer_data import python_docs_texts
+    from xtremedistil_tf.training.strategy import build_strategy, set_precision
+
+    set_precision(setting["precision"])
+    strategy = build_strategy("one_device")
+    losses = parse_losses(setting["losses"])
+    config = DistillConfig(student=setting["student"], max_length=setting["max_length"],
+                           stages=(StageConfig("bench", losses, steps=1),))
+    with strategy.scope():
+        teacher, tokenizer = load_teacher(setting["teacher"], setting["precision"])
+        student = build_student(config, teacher, tokenizer)
+        distiller = Distiller(teacher=teacher, student=student, losses=dict(losses),
+                              global_clipnorm=1.0)
+    batch, steps = setting["batch_size"], setting["steps"] + 1
+    texts = python_docs_texts()[:batch * steps]
+    inputs = tokenizer(texts, max_length=setting["max_length"], padding="max_length")
+    inputs = {k: np.asarray(v, np.int32) for k, v in inputs.items()}
+    cache, keys, cache_seconds = None, (), 0.0
+    if setting["teacher_mode"] == "cache":
+        started = time.perf_counter()
+        cache = TeacherCache.build(
+            tempfile.mkdtemp(), distiller.teacher_targets, inputs, distiller.teacher_keys,
+            fingerprint_variables(teacher.variables), "float16", batch, log=lambda _: None)
+        cache_seconds = time.perf_counter() - started
+        keys = distiller.teacher_keys
+    source = ExampleSource(inputs, np.arange(len(texts)), cache=cache, cache_keys=keys)
+    runner = StageRunner(distiller, strategy, jit_compile=setting["jit"], verbose=False)
+    stamps = []
+    original = runner._step_function
+
+    def timed(train):
+        step = original(train)
+
+        def wrapped(data):
+            out = step(data)
+            float(out[0])
+            stamps.append(time.perf_counter())
+            return out
+        return wrapped
+
+    runner._step_function = timed
+    stage = StageConfig("bench", losses, steps=steps, learning_rate=1e-4)
+    runner.run(stage, 0, source, None, batch, seed=0)
+    seconds = stamps[-1] - stamps[0]
+    return {"examples_per_s": batch * (len(stamps) - 1) / seconds,
+            "cache_build_s": cache_seconds,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def main(argv):
+    del argv
+    if FLAGS.single:
+        print("RESULT " + json.dumps(run_one(json.loads(FLAGS.single))))
+        return
+    rows = []
+    base = {"teacher": FLAGS.teacher, "student": FLAGS.student, "steps": FLAGS.steps,
+            "batch_size": FLAGS.batch_size, "max_length": FLAGS.max_length,
+            "losses": FLAGS.losses}
+    for mode, jit, precision in itertools.product(FLAGS.teacher_modes, FLAGS.jit,
+                                                  FLAGS.precisions):
+        setting = dict(base, teacher_mode=mode, jit=jit == "true", precision=precision)
+        proc = subprocess.run([sys.executable, __file__, f"--single={json.dumps(setting)}"],
+                              capture_output=True, text=True, cwd=ROOT)
+        result = next((json.loads(line[len("RESULT "):]) for line in proc.stdout.splitlines()
+                       if line.startswith("RESULT ")), None)
+        if result is None:
+            error = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            result = {"error": error[:60]}
+        rows.append((mode, jit, precision, result))
+        print(f"done: teacher={mode} jit={jit} precision={precision}", file=sys.stderr)
+    print(f"\nDistillation throughput: teacher {FLAGS.teacher}, student {FLAGS.student}, "
+          f"batch {FLAGS.batch_size} x {FLAGS.max_length} tokens, {FLAGS.steps} timed steps, "
+          f"losses {FLAGS.losses}")
+    print(f"{'teacher':8s} {'jit':6s} {'precision':15s} {'examples/s':>11s} "
+          f"{'cache build s':>14s} {'peak RSS MB':>12s}")
+    for mode, jit, precision, result in rows:
+        if "error" in result:
+            print(f"{mode:8s} {jit:6s} {precision:15s} failed: {result['error']}")
+            continue
+        print(f"{mode:8s} {jit:6s} {precision:15s} {result['examples_per_s']:11.1f} "
+              f"{result['cache_build_s']:14.1f} {result['peak_rss_mb']:12.0f}")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,150 @@
+"""run_distill.py end to end on a tiny teacher folder: outputs, resume after SIGKILL, errors."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from tests.distill import helpers
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+WORDS = [f"word{i}" for i in range(helpers.VOCAB - len(SPECIAL))]
+
+
+@pytest.fixture(scope="module")
+def tiny_setup(tmp_path_factory):
+    """An HF folder with a tiny teacher and its tokenizer, and a transfer text file."""
+    from xtremedistil_tf.checkpoints import to_hf
+    from xtremedistil_tf.tokenizers import Tokenizer
+
+    root = tmp_path_factory.mktemp("tiny")
+    tokenizer = Tokenizer.from_vocab(SPECIAL + WORDS)
+    to_hf(helpers.tiny_teacher(), tokenizer, str(root / "teacher"))
+    rng = np.random.default_rng(0)
+    lines = [" ".join(rng.choice(WORDS, size=rng.integers(3, 12))) for _ in range(240)]
+    (root / "transfer.txt").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def _flags(setup, out, rep_steps=40, checkpoint_every=10, single_stage=False):
+    if single_stage:
+        # Just what resuming needs: one stage, no dev split, no agreement report.
+        return [
+            f"--teacher={setup / 'teacher'}", "--student=tiny",
+            f"--transfer_data={setup / 'transfer.txt'}", "--max_length=16", "--batch_size=8",
+            "--dev_fraction=0", "--heldout_examples=0", "--num_relation_heads=4",
+            "--stages=representation", "--representation_losses=hidden_mse:1,relation:1",
+            f"--representation_steps={rep_steps}", "--logits_losses=",
+            f"--checkpoint_every={checkpoint_every}", "--verbose=false",
+            "--strategy=one_device", f"--output_dir={out}"]
+    return [
+        f"--teacher={setup / 'teacher'}", "--student=tiny",
+        f"--transfer_data={setup / 'transfer.txt'}", "--max_length=16", "--batch_size=8",
+        "--dev_fraction=0.1", "--heldout_examples=24", "--num_relation_heads=4",
+        "--stages=representation,logits", "--representation_losses=hidden_mse:1,relation:1",
+        f"--representation_steps={rep_steps}", "--logits_losses=pooled_cosine:1,pooled_mse:1",
+        "--logits_steps=6", "--logits_eval_every=3", "--teacher_cache=outputs",
+        f"--checkpoint_every={checkpoint_every}", "--verbose=false", "--strategy=one_device",
+        f"--output_dir={out}"]
+
+
+def _run(args, **kwargs):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.Popen([sys.executable, "run_distill.py", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            **kwargs)
+
+
+def _finish(proc, timeout=300):
+    output, _ = proc.communicate(timeout=timeout)
+    return proc.returncode, output
+
+
+def _student_weights(out):
+    from safetensors.numpy import load_file
+
+    return load_file(os.path.join(out, "hf_student", "model.safetensors"))
+
+
+@pytest.mark.slow
+def test_kill_and_resume_matches_uninterrupted_run(tiny_setup, tmp_path):
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    args = dict(rep_steps=60, checkpoint_every=5, single_stage=True)
+    first = _run(_flags(tiny_setup, straight, **args))
+    victim = _run(_flags(tiny_setup, killed, **args))
+    state_path = killed / "checkpoint" / "state.json"
+    deadline = time.time() + 240
+    killed_at = None
+    while time.time() < deadline and victim.poll() is None:
+        if state_path.exists():
+            state = json.loads(state_path.read_text())
+            if state["stage_index"] == 0 and not state["done"]:
+                victim.send_signal(signal.SIGKILL)
+                killed_at = state["step"]
+                break
+        time.sleep(0.02)
+    victim.communicate()
+    assert killed_at is not None, "the run ended before its first checkpoint could be killed"
+    code, output = _finish(_run(_flags(tiny_setup, killed, **args)))
+    assert code == 0, output[-3000:]
+    assert "resuming at step" in output
+    code, output = _finish(first)
+    assert code == 0, output[-3000:]
+
+    metrics = json.loads((killed / "metrics.json").read_text())
+    stage = metrics["stages"]["representation"]
+    assert stage["last_step"] == 60
+    assert stage["resumed_from"] >= killed_at
+    assert stage["steps_run"] == 60 - stage["resumed_from"]
+    # Same data in the same order, nothing repeated or skipped: same final weights.
+    a, b = _student_weights(straight), _student_weights(killed)
+    assert sorted(a) == sorted(b)
+    for name in a:
+        np.testing.assert_allclose(a[name], b[name], rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+@pytest.mark.slow
+def test_outputs_and_replayable_flags(tiny_setup, tmp_path):
+    out = tmp_path / "run"
+    code, output = _finish(_run(_flags(tiny_setup, out, rep_steps=8, checkpoint_every=4)))
+    assert code == 0, output[-3000:]
+    for name in ("student.keras", "hf_student/config.json", "hf_student/model.safetensors",
+                 "flags.cfg", "config.json", "metrics.json"):
+        assert (out / name).exists(), name
+    assert any(f.startswith("events") for f in os.listdir(out / "logs"))
+    assert "Distillation summary" in output and "random init" in output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["stages"]) == {"representation", "logits"}
+    assert metrics["stages"]["logits"]["teacher"] == "cache"
+    assert metrics["agreement"]["distilled"]["probe_cosine"] > -1
+    flags_text = (out / "flags.cfg").read_text()
+    assert "--representation_steps=8" in flags_text
+    import keras
+
+    student = keras.saving.load_model(out / "student.keras")
+    assert student.config.hidden_size == 32
+    # Rerunning a finished run only re-exports.
+    code, output = _finish(_run([f"--flagfile={out / 'flags.cfg'}"]))
+    assert code == 0, output[-3000:]
+    assert "already done" in output
+
+
+@pytest.mark.slow
+def test_user_errors_are_messages(tiny_setup, tmp_path):
+    flags = _flags(tiny_setup, tmp_path / "e1")
+    # Flag contradictions and unknown losses are checked in-process in test_flags.py.
+    cases = [
+        (flags + ["--layer_map=1:1,2:9"], "teacher layer 9"),
+        (flags + [f"--transfer_data={tmp_path / 'none.txt'}"], "does not exist"),
+    ]
+    procs = [(_run(args), message) for args, message in cases]
+    for proc, message in procs:
+        code, output = _finish(proc)
+        assert code != 0
+        assert message in output, output[-2000:]
+        assert "Traceback" not in output

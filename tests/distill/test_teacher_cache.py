@@ -1,0 +1,73 @@
+"""The teacher cache: same numbers as the live teacher, reused when valid, never when stale."""
+import numpy as np
+import pytest
+
+from tests.distill import helpers
+from xtremedistil_tf.distill.distiller import Distiller
+from xtremedistil_tf.distill.teacher_cache import TeacherCache, fingerprint_variables
+
+LOSSES = {"pooled_mse": 1.0, "pooled_cosine": 1.0, "hidden_mse": 1.0}
+
+
+def _build(tmp_path, distiller, inputs, logs):
+    return TeacherCache.build(
+        str(tmp_path), distiller.teacher_targets, inputs, distiller.teacher_keys,
+        fingerprint_variables(distiller.teacher.variables), token_dtype="float32",
+        batch_size=4, shard_size=5, log=logs.append)
+
+
+def test_cache_matches_live_teacher_and_is_reused(tmp_path):
+    distiller = Distiller(teacher=helpers.tiny_teacher(), student=helpers.tiny_student(),
+                          losses=LOSSES)
+    inputs = helpers.token_arrays(13)
+    logs = []
+    cache = _build(tmp_path, distiller, inputs, logs)
+    assert len(cache.manifest["shards"]) == 3  # 13 examples in shards of 5
+    rows = np.array([12, 0, 7, 5])
+    batch = {k: v[rows] for k, v in inputs.items()}
+    live = distiller.teacher_targets(batch)
+    cached = cache.gather(rows)
+    assert sorted(cached) == sorted(live)
+    for key in live:
+        np.testing.assert_allclose(cached[key], live[key], rtol=1e-5, atol=1e-6)
+    live_loss = distiller.compute_losses(batch)[0]
+    cached_loss = distiller.compute_losses(batch, {"teacher": cached})[0]
+    np.testing.assert_allclose(cached_loss, live_loss, rtol=1e-5)
+
+    again = _build(tmp_path, distiller, inputs, logs)
+    assert again.folder == cache.folder
+    assert "reusing" in logs[-1]
+
+
+def test_stale_cache_is_not_reused(tmp_path):
+    teacher = helpers.tiny_teacher()
+    distiller = Distiller(teacher=teacher, student=helpers.tiny_student(), losses=LOSSES)
+    inputs = helpers.token_arrays(6)
+    logs = []
+    old = _build(tmp_path, distiller, inputs, logs)
+    pooler = teacher.encoder_layers[-1].ffn_output.bias
+    pooler.assign(pooler.numpy() + 0.5)
+    new = _build(tmp_path, distiller, inputs, logs)
+    assert new.folder != old.folder
+    assert "computing" in logs[-1]
+    fresh = distiller.teacher_targets(inputs)["pooled/mean"]
+    np.testing.assert_allclose(new.gather(np.arange(6))["pooled/mean"], fresh, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(old.gather(np.arange(6))["pooled/mean"], fresh)
+    # Other text is another cache too.
+    other = _build(tmp_path, distiller, helpers.token_arrays(6, seed=9), logs)
+    assert other.folder not in (old.folder, new.folder)
+
+
+def test_float16_storage_for_token_outputs(tmp_path):
+    distiller = Distiller(teacher=helpers.tiny_teacher(), student=helpers.tiny_student(),
+                          losses=LOSSES)
+    inputs = helpers.token_arrays(4)
+    cache = TeacherCache.build(str(tmp_path), distiller.teacher_targets, inputs,
+                               distiller.teacher_keys,
+                               fingerprint_variables(distiller.teacher.variables),
+                               token_dtype="float16", log=lambda _: None)
+    spec = cache.spec()
+    assert spec["hidden_states/3"][1] == np.float16
+    assert spec["pooled/mean"][1] == np.float32
+    with pytest.raises(KeyError):
+        spec["attention_probs/1"]

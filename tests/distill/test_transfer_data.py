@@ -1,0 +1,61 @@
+"""Transfer text: builtin prose, files, splits and their errors."""
+import numpy as np
+import pytest
+
+from tests.distill import helpers
+from xtremedistil_tf.distill.student_builder import check_same_vocab
+from xtremedistil_tf.distill.transfer_data import (
+    load_transfer_texts, python_docs_texts, split_indices)
+from xtremedistil_tf.tokenizers import Tokenizer
+
+
+def test_builtin_python_docs_is_english_prose():
+    texts = python_docs_texts()
+    assert len(texts) > 5000
+    words = [len(t.split()) for t in texts[:500]]
+    assert min(words) >= 6
+    assert not any(t.startswith(">>>") for t in texts)
+    assert len(set(texts)) == len(texts)
+
+
+def test_missing_and_empty_files(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        load_transfer_texts(str(tmp_path / "missing.txt"))
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n  \n")
+    with pytest.raises(ValueError, match="holds no text"):
+        load_transfer_texts(str(empty))
+    with pytest.raises(ValueError, match="Unknown builtin"):
+        load_transfer_texts("builtin:wikipedia")
+
+
+def test_tsv_with_pairs_and_labels(tmp_path):
+    path = tmp_path / "data.tsv"
+    path.write_text("a cat\ta dog\t1\nthe sun\tthe moon\t0\n")
+    data = load_transfer_texts(str(path))
+    assert data.texts == ["a cat", "the sun"]
+    assert data.text_pairs == ["a dog", "the moon"]
+    assert data.labels.tolist() == [1, 0]
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("a\tb\tx\n")
+    with pytest.raises(ValueError, match="integer labels"):
+        load_transfer_texts(str(bad))
+
+
+def test_splits_are_disjoint_and_seeded():
+    train, dev, heldout = split_indices(100, 0.1, 7, seed=3)
+    assert (len(train), len(dev), len(heldout)) == (84, 9, 7)
+    assert not set(train) & set(dev) and not set(train) & set(heldout)
+    assert np.array_equal(split_indices(100, 0.1, 7, seed=3)[1], dev)
+    with pytest.raises(ValueError, match="too few"):
+        split_indices(5, 0.1, 5, seed=0)
+
+
+def test_vocabularies_must_match():
+    words = [f"w{i}" for i in range(helpers.VOCAB - 5)]
+    base = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    teacher = Tokenizer.from_vocab(base + words)
+    check_same_vocab(teacher, Tokenizer.from_vocab(base + words))
+    other = Tokenizer.from_vocab(base + words[:-1] + ["zebra"])
+    with pytest.raises(ValueError, match="vocabularies differ .*'w93'.*'zebra'"):
+        check_same_vocab(teacher, other)

