@@ -1,0 +1,142 @@
+"""Gradient-based importance of a teacher's heads, FFN neurons and hidden dimensions.
+
+ETD-Impt keeps the units whose removal would change a loss the most, to first
+order: a head's score is |dL/d mask| for its entry of the head mask (Michel et
+al., 2019); an FFN neuron's or hidden dimension's is the sum over every weight
+attached to it of |w * dL/dw|. Scores are summed over batches, each batch's
+absolute values first, so that opposite signs in different batches do not
+cancel.
+
+Which loss? The importance loss is an argument. The defaults (see
+`default_importance_loss`) need no labels:
+  - a teacher with a classification head: cross-entropy of its logits against
+    its own argmax predictions (or against labels when the batches carry them),
+    i.e. the hard-label distillation loss of a student equal to the teacher.
+    The soft KL of the teacher against itself is 0 with zero gradient, which is
+    why it is not used.
+  - a bare encoder: the mean squared norm of the mean-pooled last hidden states,
+    the sentence vector a sentence-embedding teacher outputs. This measures how
+    much each unit shapes the representation, not how useful it is for a task;
+    pass a task or distillation loss when one is available.
+"""
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from xtremedistil_tf.distill import losses
+from xtremedistil_tf.etd.unit_axes import FFN, HIDDEN, unit_axes
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportanceScores:
+    """Importance of each unit of a teacher encoder; higher means keep.
+
+    Args:
+        hidden: `[hidden_size]`, one score per residual-stream dimension.
+        heads: `[num_hidden_layers, num_attention_heads]`.
+        ffn: `[num_hidden_layers, intermediate_size]`.
+        num_batches: how many batches the scores were summed over.
+    """
+
+    hidden: np.ndarray
+    heads: np.ndarray
+    ffn: np.ndarray
+    num_batches: int
+
+
+def representation_norm_loss(outputs, inputs, labels=None):
+    """Mean squared norm of the mean-pooled `sequence_output` over real tokens."""
+    pooled = losses.masked_mean_pool(outputs["sequence_output"], inputs.get("attention_mask"))
+    return ops.mean(ops.sum(ops.square(pooled), axis=-1))
+
+
+def self_label_loss(head):
+    """A loss on `head(pooled_output)` against labels, or the head's own predictions.
+
+    Args:
+        head: a callable from `pooled_output` to logits, e.g. a
+            `SequenceClassifier`'s `classifier` layer. A one-output head is a
+            regressor: its loss is the MSE to the labels, or half the squared
+            output without labels.
+    """
+
+    def loss(outputs, inputs, labels=None):
+        logits = ops.cast(head(outputs["pooled_output"]), "float32")
+        if logits.shape[-1] == 1:
+            target = 0.0 if labels is None else ops.reshape(ops.cast(labels, "float32"), (-1, 1))
+            return 0.5 * ops.mean(ops.square(logits - target))
+        if labels is None:
+            labels = ops.argmax(ops.stop_gradient(logits), axis=-1)
+        return losses.hard_label_cross_entropy(labels, logits)
+
+    return loss
+
+
+def default_importance_loss(model):
+    """`self_label_loss` on a model's head, else `representation_norm_loss`.
+
+    The head is a `SequenceClassifier`'s `classifier` or a multi-task view's `head`.
+    """
+    head = getattr(model, "classifier", None) or getattr(model, "head", None)
+    return self_label_loss(head) if head is not None else representation_norm_loss
+
+
+def _split(batch):
+    if isinstance(batch, (tuple, list)):
+        return batch[0], (batch[1] if len(batch) > 1 else None)
+    return batch, None
+
+
+def _reduce_to_axis(contribution, axis):
+    other = tuple(a for a in range(contribution.ndim) if a != axis)
+    return contribution.sum(axis=other) if other else contribution
+
+
+def compute_importance(encoder, batches, loss_fn=representation_norm_loss, max_batches=None):
+    """Scores every head, FFN neuron and hidden dimension of `encoder`.
+
+    Args:
+        encoder: the teacher `Encoder`; run with `training=False`.
+        batches: an iterable of input dicts, or `(inputs, labels)` pairs.
+        loss_fn: `loss_fn(encoder_outputs, inputs, labels) -> scalar`; see the
+            module docstring for the defaults.
+        max_batches: stop after this many batches.
+
+    Returns an `ImportanceScores`.
+    """
+    config = encoder.config
+    entries = unit_axes(encoder)
+    variables = [e.variable for e in entries]
+    hidden = np.zeros(config.hidden_size, np.float64)
+    heads = np.zeros((config.num_hidden_layers, config.num_attention_heads), np.float64)
+    ffn = np.zeros((config.num_hidden_layers, config.intermediate_size), np.float64)
+    count = 0
+    for batch in batches:
+        if max_batches is not None and count >= max_batches:
+            break
+        inputs, labels = _split(batch)
+        head_mask = tf.ones_like(heads, dtype=tf.float32)
+        with tf.GradientTape() as tape:
+            tape.watch(head_mask)
+            outputs = encoder(inputs, training=False, head_mask=head_mask)
+            loss = ops.cast(loss_fn(outputs, inputs, labels), "float32")
+        grads = tape.gradient(loss, [head_mask] + variables)
+        heads += np.abs(np.asarray(grads[0], np.float64))
+        for entry, grad in zip(entries, grads[1:]):
+            if grad is None:
+                continue
+            grad = tf.convert_to_tensor(grad)  # Embedding gradients arrive as IndexedSlices.
+            contribution = np.abs(np.asarray(entry.variable.numpy(), np.float64)
+                                  * np.asarray(grad, np.float64))
+            for axis, kind in enumerate(entry.axes):
+                if kind == HIDDEN:
+                    hidden += _reduce_to_axis(contribution, axis)
+                elif kind == FFN:
+                    ffn[entry.layer] += _reduce_to_axis(contribution, axis)
+        count += 1
+    if count == 0:
+        raise ValueError("compute_importance got no batches; pass at least one batch of "
+                         "inputs to score the teacher's units on.")
+    return ImportanceScores(hidden=hidden, heads=heads, ffn=ffn, num_batches=count)

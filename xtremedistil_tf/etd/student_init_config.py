@@ -1,0 +1,40 @@
+"""How a student encoder is initialised: `--student_init` and its settings."""
+import dataclasses
+
+STUDENT_INIT_CHOICES = ("random", "etd_rand", "etd_impt", "checkpoint")
+
+
+@dataclasses.dataclass(frozen=True)
+class StudentInitConfig:
+    """Settings of `init_student`.
+
+    Args:
+        method: one of `STUDENT_INIT_CHOICES`: "random" weights; "etd_rand" and
+            "etd_impt", Extract-Then-Distill from the teacher with units chosen at
+            random or by importance; "checkpoint", weights from `checkpoint`.
+        seed: seed of the random unit choice (etd_rand) and of random weights.
+        checkpoint: an HF folder or a `.keras` file; only for "checkpoint".
+        importance_batches: batches the importance scores are summed over
+            (etd_impt).
+    """
+
+    method: str = "random"
+    seed: int = 0
+    checkpoint: str | None = None
+    importance_batches: int = 8
+
+    def validate(self):
+        if self.method not in STUDENT_INIT_CHOICES:
+            raise ValueError(f"student_init={self.method!r} is not supported; use one of "
+                             f"{list(STUDENT_INIT_CHOICES)}.")
+        if (self.method == "checkpoint") != bool(self.checkpoint):
+            raise ValueError(
+                f"student_init={self.method!r} with student_checkpoint={self.checkpoint!r}: "
+                "give a checkpoint exactly when student_init='checkpoint'.")
+        if not isinstance(self.importance_batches, int) or self.importance_batches < 1:
+            raise ValueError(f"importance_batches={self.importance_batches!r} must be a "
+                             "positive integer.")
+        return self
+
+    def to_dict(self):
+        return dataclasses.asdict(self)

@@ -1,0 +1,108 @@
+"""Settings of a multi-task distillation (MKD) run, checked once up front."""
+import dataclasses
+
+from xtremedistil_tf.etd.student_init_config import StudentInitConfig
+from xtremedistil_tf.mkd.multi_task_model import check_task_names
+from xtremedistil_tf.mkd.task_transfer_config import parse_losses
+
+STUDENT_TYPES = ("transformer", "bilstm")
+
+
+@dataclasses.dataclass(frozen=True)
+class MKDConfig:
+    """Multi-task distillation: per-task teachers into one student with a head per task.
+
+    Args:
+        tasks: registry names of classification or regression tasks.
+        data_dir, data_source, max_seq_length, max_train_samples,
+            max_eval_samples: data of every task (see `TaskConfig`).
+        teacher: base teacher (HF folder, hub name, or "minilm"); its tokenizer
+            is the student's, and teachers missing below are fine-tuned from it.
+        teacher_checkpoints: (task, path) pairs of fine-tuned task models
+            (`model.keras` of `run_finetune.py`).
+        multi_task_teacher: a `.keras` `MultiTaskModel` with a head per task,
+            instead of one teacher per task.
+        teacher_epochs: epochs to fine-tune a missing teacher (0: a missing
+            teacher is an error).
+        teacher_learning_rate: their learning rate.
+        student_type: "transformer" (an `Encoder`) or "bilstm".
+        student, student_overrides, student_init: the transformer student's
+            preset, changed fields and initialisation (ETD extracts it from the
+            first task's teacher).
+        bilstm_embedding_size, bilstm_hidden_size: the BiLSTM student's shape.
+        losses: loss weights per classification task, e.g. "logits_kl:1,labels_ce:0.5".
+        temperature: of `logits_kl`.
+        tau: tasks are drawn with probability proportional to size**tau.
+        steps, batch_size, learning_rate, warmup_proportion: training.
+        seed, output_dir, log_every, verbose: run settings.
+    """
+
+    tasks: tuple = ("sst2", "mrpc", "rte")
+    data_dir: str = ""
+    data_source: str = "local"
+    max_seq_length: int = 64
+    max_train_samples: int | None = None
+    max_eval_samples: int | None = None
+    teacher: str = "minilm"
+    teacher_checkpoints: tuple = ()
+    multi_task_teacher: str = ""
+    teacher_epochs: int = 1
+    teacher_learning_rate: float = 5e-5
+    student_type: str = "transformer"
+    student: str = "l6h256"
+    student_overrides: tuple = ()
+    student_init: StudentInitConfig = StudentInitConfig()
+    bilstm_embedding_size: int = 128
+    bilstm_hidden_size: int = 256
+    losses: str = "logits_kl:1"
+    temperature: float = 1.0
+    tau: float = 0.5
+    steps: int = 500
+    batch_size: int = 32
+    learning_rate: float = 1e-4
+    warmup_proportion: float = 0.1
+    seed: int = 42
+    output_dir: str = "outputs/mkd"
+    log_every: int = 50
+    verbose: int = 1
+
+    def validate(self):
+        if not self.tasks:
+            raise ValueError("tasks is empty; name at least one task, e.g. sst2,mrpc,rte.")
+        check_task_names(list(self.tasks))
+        check_task_names([task for task, _ in self.teacher_checkpoints])
+        unknown = sorted({t for t, _ in self.teacher_checkpoints} - set(self.tasks))
+        if unknown:
+            raise ValueError(f"teacher_checkpoints name tasks {unknown} that are not in "
+                             f"tasks={list(self.tasks)}.")
+        if self.multi_task_teacher and self.teacher_checkpoints:
+            raise ValueError("Give either multi_task_teacher or teacher_checkpoints, not both.")
+        if self.student_type not in STUDENT_TYPES:
+            raise ValueError(f"student_type={self.student_type!r}; use one of "
+                             f"{list(STUDENT_TYPES)}.")
+        if self.student_type == "bilstm" and self.student_init.method != "random":
+            raise ValueError(f"student_init={self.student_init.method!r} needs a transformer "
+                             "student; a BiLSTM student starts from random weights.")
+        self.student_init.validate()
+        parse_losses(self.losses)
+        if not self.data_dir and self.data_source == "local":
+            raise ValueError("data_dir is empty; give the folder holding the tasks' data.")
+        for name in ("steps", "batch_size", "max_seq_length", "bilstm_embedding_size",
+                     "bilstm_hidden_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}={value!r} must be a positive integer.")
+        if not isinstance(self.teacher_epochs, int) or self.teacher_epochs < 0:
+            raise ValueError(f"teacher_epochs={self.teacher_epochs!r} must be an integer >= 0.")
+        if not self.tau >= 0:
+            raise ValueError(f"tau={self.tau} must be >= 0 (0: uniform over tasks, 1: in "
+                             "proportion to their sizes).")
+        for name in ("learning_rate", "teacher_learning_rate", "temperature"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name}={getattr(self, name)} must be > 0.")
+        if not 0.0 <= self.warmup_proportion < 1.0:
+            raise ValueError(f"warmup_proportion={self.warmup_proportion} must be in [0, 1).")
+        return self
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
