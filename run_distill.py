@@ -20,8 +20,13 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("teacher", "minilm", "HF folder or hub name of the teacher; 'minilm' is the "
                     "packaged all-MiniLM-L6-v2.")
 flags.DEFINE_string("student", "l6h256", "Encoder preset (l6h256, l6h384, l12h384, ...) or HF folder.")
-flags.DEFINE_enum("student_init", "teacher_svd", ["random", "teacher_svd"],
-                  "Student initialisation (teacher_svd: embeddings from the teacher's by SVD).")
+flags.DEFINE_enum("student_init", "teacher_svd",
+                  ["random", "teacher_svd", "etd_rand", "etd_impt", "checkpoint"],
+                  "Student initialisation: teacher_svd (embeddings from the teacher's by SVD), "
+                  "etd_rand / etd_impt (Extract-Then-Distill from the teacher's weights), "
+                  "checkpoint (--student_checkpoint) or random.")
+flags.DEFINE_string("student_checkpoint", None,
+                    "HF folder or .keras file to start the student from (student_init=checkpoint).")
 flags.DEFINE_string("transfer_data", "builtin:python_docs",
                     "Transfer text: a .txt/.tsv file, builtin:python_docs or tfds:<name>:<split>:<features>.")
 flags.DEFINE_integer("max_examples", 0, "Cap on transfer examples (0: all).")
@@ -104,6 +109,7 @@ def build_config():
         project_equal_widths=FLAGS.project_equal_widths)
     return DistillConfig(
         teacher=FLAGS.teacher, student=FLAGS.student, student_init=FLAGS.student_init,
+        student_checkpoint=FLAGS.student_checkpoint,
         transfer_data=FLAGS.transfer_data, max_examples=FLAGS.max_examples,
         max_length=FLAGS.max_length, batch_size=FLAGS.batch_size,
         dev_fraction=FLAGS.dev_fraction, heldout_examples=FLAGS.heldout_examples,

@@ -148,3 +148,36 @@ def test_user_errors_are_messages(tiny_setup, tmp_path):
         assert code != 0
         assert message in output, output[-2000:]
         assert "Traceback" not in output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("init", ["etd_rand", "etd_impt"])
+def test_etd_student_init_starts_from_teacher_weights(tiny_setup, tmp_path, init):
+    """With a negligible learning rate the saved student is the extracted one: every
+    column of its word embeddings is one of the teacher's (ETD keeps one index
+    set of hidden dimensions)."""
+    from xtremedistil_tf.checkpoints import to_hf
+    from xtremedistil_tf.tokenizers import Tokenizer
+
+    # 6 heads of width 8, so the tiny student (4 heads of width 8) can be cut out of it.
+    teacher = helpers.tiny_teacher(num_attention_heads=6)
+    to_hf(teacher, Tokenizer.from_vocab(SPECIAL + WORDS), str(tmp_path / "teacher"))
+    out = tmp_path / "out"
+    args = _flags(tiny_setup, out, rep_steps=2, single_stage=True)
+    args = [a for a in args if not a.startswith("--teacher=")]
+    args += [f"--teacher={tmp_path / 'teacher'}", f"--student_init={init}",
+             "--representation_learning_rate=1e-9"]
+    code, output = _finish(_run(args))
+    assert code == 0, output
+    student = _student_weights(out)["embeddings.word_embeddings.weight"]
+    teacher_table = teacher.embeddings.word_embeddings.embeddings.numpy()
+    assert student.shape == (99, 32)
+    for column in student.T:
+        assert np.abs(teacher_table - column[:, None]).max(axis=0).min() < 1e-6
+
+
+def test_checkpoint_init_needs_a_checkpoint(tiny_setup, tmp_path):
+    args = _flags(tiny_setup, tmp_path / "out", rep_steps=2, single_stage=True)
+    code, output = _finish(_run(args + ["--student_init=checkpoint"]))
+    assert code != 0
+    assert "give --student_checkpoint exactly when --student_init=checkpoint" in output

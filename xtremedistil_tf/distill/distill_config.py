@@ -5,7 +5,7 @@ from xtremedistil_tf.distill.loss_settings import LossSettings
 from xtremedistil_tf.distill.stage_config import StageConfig
 from xtremedistil_tf.training.strategy import PRECISIONS, STRATEGIES
 
-STUDENT_INITS = ("random", "teacher_svd")
+STUDENT_INITS = ("random", "teacher_svd", "etd_rand", "etd_impt", "checkpoint")
 CACHE_MODES = ("none", "outputs", "all")
 CACHE_DTYPES = ("float16", "float32")
 
@@ -19,9 +19,13 @@ class DistillConfig:
             all-MiniLM-L6-v2).
         student: an encoder preset name (e.g. "l6h256") built on the teacher's
             vocabulary, or an HF folder to start from.
-        student_init: "random", or "teacher_svd": word, position and type
+        student_init: "random"; "teacher_svd": word, position and type
             embeddings from the teacher's, reduced to the student width by SVD
-            (as XtremeDistil initialised its students).
+            (as XtremeDistil initialised its students); "etd_rand" / "etd_impt":
+            Extract-Then-Distill, every weight sliced from the teacher with units
+            chosen at random or by importance (`xtremedistil_tf.etd`);
+            "checkpoint": weights from `student_checkpoint`.
+        student_checkpoint: HF folder or `.keras` file, for student_init=checkpoint.
         transfer_data: unlabelled text: a `.txt` file (one text per line), a
             `.tsv` (text, optional second text, optional integer label),
             "builtin:python_docs" (English prose shipped with CPython), or
@@ -52,6 +56,7 @@ class DistillConfig:
     teacher: str = "minilm"
     student: str = "l6h256"
     student_init: str = "teacher_svd"
+    student_checkpoint: str | None = None
     transfer_data: str = "builtin:python_docs"
     max_examples: int = 0
     max_length: int = 64
@@ -86,6 +91,11 @@ class DistillConfig:
         for name in ("max_examples", "heldout_examples", "checkpoint_every", "log_every"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}={getattr(self, name)} must not be negative.")
+        if (self.student_init == "checkpoint") != bool(self.student_checkpoint):
+            raise ValueError(
+                f"student_init={self.student_init!r} with student_checkpoint="
+                f"{self.student_checkpoint!r}: give --student_checkpoint exactly when "
+                "--student_init=checkpoint.")
         if not 0 <= self.dev_fraction < 0.5:
             raise ValueError(f"dev_fraction={self.dev_fraction} must be in [0, 0.5).")
         if not self.stages:

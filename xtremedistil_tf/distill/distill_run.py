@@ -70,7 +70,6 @@ def run_distillation(config, flags_text=None, log=print, verbose=True):
     data = load_transfer_texts(config.transfer_data, config.max_examples)
     with strategy.scope():
         teacher, tokenizer = load_teacher(config.teacher, config.precision)
-        student = build_student(config, teacher, tokenizer)
     log(f"Transfer data: {len(data)} examples from {config.transfer_data}")
     inputs = tokenizer(data.texts, data.text_pairs, max_length=config.max_length,
                        padding="max_length")
@@ -79,6 +78,11 @@ def run_distillation(config, flags_text=None, log=print, verbose=True):
     train, dev, heldout = split_indices(len(data), config.dev_fraction,
                                         config.heldout_examples, config.seed)
     log(f"Splits: {len(train)} train, {len(dev)} dev, {len(heldout)} held-out")
+    importance_batches = [_subset(inputs, train[i:i + config.batch_size])
+                          for i in range(0, min(len(train), 8 * config.batch_size),
+                                         config.batch_size)]
+    with strategy.scope():
+        student = build_student(config, teacher, tokenizer, importance_batches)
 
     with strategy.scope():
         distiller = Distiller(teacher=teacher, student=student,

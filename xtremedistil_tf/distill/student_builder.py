@@ -76,15 +76,35 @@ def svd_embedding_init(teacher, student):
         dst.embeddings.assign(value)
 
 
-def build_student(config, teacher, tokenizer):
-    """A student per `config.student`: a preset on the teacher's vocabulary, or an HF folder."""
-    if config.student in PRESETS:
-        tc = teacher.config
-        student_config = get_preset(
-            config.student, model_type=tc.model_type, vocab_size=tokenizer.vocab_size,
-            max_position_embeddings=tc.max_position_embeddings,
-            type_vocab_size=tc.type_vocab_size, pad_token_id=tc.pad_token_id)
-        student = Encoder(student_config, name="student")
+# Initialisations done by xtremedistil_tf.etd.init_student.
+ETD_INITS = ("etd_rand", "etd_impt", "checkpoint")
+
+
+def _preset_on_teacher_vocab(preset, teacher, tokenizer):
+    tc = teacher.config
+    return get_preset(
+        preset, model_type=tc.model_type, vocab_size=tokenizer.vocab_size,
+        max_position_embeddings=tc.max_position_embeddings,
+        type_vocab_size=tc.type_vocab_size, pad_token_id=tc.pad_token_id)
+
+
+def build_student(config, teacher, tokenizer, importance_batches=()):
+    """A student per `config.student`: a preset on the teacher's vocabulary, or an HF folder.
+
+    `importance_batches` (input dicts from the training split) score units for
+    student_init=etd_impt.
+    """
+    if config.student in PRESETS and config.student_init in ETD_INITS:
+        from xtremedistil_tf.etd import StudentInitConfig, init_student
+
+        student, _ = init_student(
+            StudentInitConfig(method=config.student_init, seed=config.seed,
+                              checkpoint=config.student_checkpoint),
+            _preset_on_teacher_vocab(config.student, teacher, tokenizer),
+            teacher=teacher, batches=list(importance_batches), dtype=config.precision)
+    elif config.student in PRESETS:
+        student = Encoder(_preset_on_teacher_vocab(config.student, teacher, tokenizer),
+                          name="student")
         student.build()
         if config.student_init == "teacher_svd":
             svd_embedding_init(teacher, student)
