@@ -122,14 +122,10 @@ def build_config():
 
 
 def flags_text():
-    """This script's flags as a replayable flagfile.
+    """This script's flags as a replayable flagfile."""
+    from xtremedistil_tf.utils.flag_files import own_flags_text
 
-    `FLAGS.append_flags_into_file` would also write flags of every module
-    TensorFlow imported (e.g. absl.testing's), which a replay does not define.
-    """
-    # absl files __main__'s flags under the script path.
-    own = FLAGS.get_key_flags_for_module(sys.argv[0] if __name__ == "__main__" else __name__)
-    return "".join(f"{flag.serialize()}\n" for flag in sorted(own, key=lambda f: f.name))
+    return own_flags_text(FLAGS, __name__)
 
 
 def main(argv):

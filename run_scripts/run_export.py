@@ -25,7 +25,7 @@ from absl import app, flags, logging  # noqa: E402
 from xtremedistil_tf.export import (  # noqa: E402
     DEFAULT_FORMATS, FORMATS, ExportConfig, ExportLayout, export_model, load_model_source)
 from xtremedistil_tf.export.export_data import read_export_data  # noqa: E402
-from xtremedistil_tf.utils.atomic_io import write_text  # noqa: E402
+from xtremedistil_tf.utils.flag_files import write_flags_file  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", None, "A .keras file, a fine-tuning or distillation output "
@@ -99,9 +99,8 @@ def main(argv):
     report = export_model(source.model, config, tokenizer=source.tokenizer,
                           representative_data=representative, dev_data=dev,
                           model_path=source.model_path)
-    own_flags = FLAGS.get_key_flags_for_module(sys.argv[0])
-    write_text(os.path.join(os.path.dirname(report["paths"]["report"]), "flags.cfg"),
-               "".join(f.serialize() + "\n" for f in own_flags if f.value is not None))
+    write_flags_file(os.path.join(os.path.dirname(report["paths"]["report"]), "flags.cfg"),
+                     FLAGS, __name__)
     print(summary(report))
 
 

@@ -23,7 +23,8 @@ from absl import app, flags, logging  # noqa: E402
 from xtremedistil_tf.tasks import (  # noqa: E402
     TASKS, FinetuneConfig, TaskConfig, finetune, get_task)
 from xtremedistil_tf.tasks.init_checkpoint import load_init_checkpoint  # noqa: E402
-from xtremedistil_tf.utils.atomic_io import atomic_path, write_json  # noqa: E402
+from xtremedistil_tf.utils.atomic_io import write_json  # noqa: E402
+from xtremedistil_tf.utils.flag_files import write_flags_file  # noqa: E402
 
 FLAGS = flags.FLAGS
 # What to run.
@@ -143,8 +144,7 @@ def main(argv):
     task = get_task(FLAGS.task, task_config)
 
     os.makedirs(FLAGS.output_dir, exist_ok=True)
-    with atomic_path(os.path.join(FLAGS.output_dir, "flags.txt")) as tmp:
-        FLAGS.append_flags_into_file(tmp)
+    write_flags_file(os.path.join(FLAGS.output_dir, "flags.txt"), FLAGS, __name__)
     write_json(os.path.join(FLAGS.output_dir, "config.json"),
                {"task": FLAGS.task, "task_config": task_config.to_dict(),
                 "finetune_config": finetune_config.to_dict()})

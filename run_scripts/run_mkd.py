@@ -20,7 +20,7 @@ from absl import app, flags  # noqa: E402
 from xtremedistil_tf.etd import STUDENT_INIT_CHOICES, StudentInitConfig  # noqa: E402
 from xtremedistil_tf.mkd import MKDConfig, run_mkd  # noqa: E402
 from xtremedistil_tf.mkd.mkd_config import STUDENT_TYPES  # noqa: E402
-from xtremedistil_tf.utils.atomic_io import atomic_path  # noqa: E402
+from xtremedistil_tf.utils.flag_files import write_flags_file  # noqa: E402
 
 SHAPE_FIELDS = ("num_hidden_layers", "hidden_size", "num_attention_heads", "intermediate_size")
 
@@ -100,8 +100,7 @@ def main(argv):
     del argv
     config = build_config()
     os.makedirs(FLAGS.output_dir, exist_ok=True)
-    with atomic_path(os.path.join(FLAGS.output_dir, "flags.cfg")) as tmp:
-        FLAGS.append_flags_into_file(tmp)
+    write_flags_file(os.path.join(FLAGS.output_dir, "flags.cfg"), FLAGS, __name__)
     run_mkd(config)
 
 

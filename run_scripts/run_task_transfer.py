@@ -25,7 +25,7 @@ from absl import app, flags  # noqa: E402
 from xtremedistil_tf.etd import STUDENT_INIT_CHOICES, StudentInitConfig  # noqa: E402
 from xtremedistil_tf.mkd.task_transfer import run_task_transfer  # noqa: E402
 from xtremedistil_tf.mkd.task_transfer_config import TaskTransferConfig  # noqa: E402
-from xtremedistil_tf.utils.atomic_io import atomic_path  # noqa: E402
+from xtremedistil_tf.utils.flag_files import write_flags_file  # noqa: E402
 
 SHAPE_FIELDS = ("num_hidden_layers", "hidden_size", "num_attention_heads", "intermediate_size")
 
@@ -98,8 +98,7 @@ def main(argv):
     del argv
     config = build_config()
     os.makedirs(FLAGS.output_dir, exist_ok=True)
-    with atomic_path(os.path.join(FLAGS.output_dir, "flags.cfg")) as tmp:
-        FLAGS.append_flags_into_file(tmp)
+    write_flags_file(os.path.join(FLAGS.output_dir, "flags.cfg"), FLAGS, __name__)
     run_task_transfer(config)
 
 
