@@ -28,3 +28,33 @@ def batches(count, rng, batch_size=3, seq_len=7):
         out.append({"input_ids": ids * mask, "attention_mask": mask,
                     "token_type_ids": np.zeros_like(ids)})
     return out
+
+
+# 4 heads of 6 from the tiny teacher's 4 heads of 8: a smaller head size.
+SMALL_HEADS = dict(hidden_size=24, num_attention_heads=4, intermediate_size=20)
+
+
+def head_columns(heads, neurons, head_size):
+    """Teacher Q/K/V columns of `neurons[i]` within head `heads[i]`, head-major."""
+    return np.concatenate([h * head_size + np.asarray(n) for h, n in zip(heads, neurons)])
+
+
+def scale_head_neurons(encoder, layer, group, head, neurons, factor):
+    """Multiplies the weights of `neurons` of `head` by `factor` (0 kills them).
+
+    `group` "qk" touches the query and key columns and biases; "vo" the value
+    columns and bias and the attention-output rows.
+    """
+    att = encoder.encoder_layers[layer].attention
+    cols = head * encoder.config.head_size + np.asarray(neurons)
+    parts = [att.query, att.key] if group == "qk" else [att.value]
+    for dense in parts:
+        kernel, bias = dense.kernel.numpy(), dense.bias.numpy()
+        kernel[:, cols] *= factor
+        bias[cols] *= factor
+        dense.kernel.assign(kernel)
+        dense.bias.assign(bias)
+    if group == "vo":
+        kernel = att.output_dense.kernel.numpy()
+        kernel[cols, :] *= factor
+        att.output_dense.kernel.assign(kernel)

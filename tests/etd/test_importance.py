@@ -7,7 +7,7 @@ from xtremedistil_tf.etd import (StudentInitConfig, compute_importance, init_stu
 from xtremedistil_tf.etd.unit_axes import FFN, HEADS, HIDDEN, unit_axes
 from xtremedistil_tf.models.sequence_classifier import SequenceClassifier
 
-from tests.etd.helpers import batches, tiny_config, tiny_teacher
+from tests.etd.helpers import SMALL_HEADS, batches, scale_head_neurons, tiny_config, tiny_teacher
 
 DEAD_HEADS = {0: [1], 1: [2]}
 DEAD_FFN = {0: list(range(0, 34, 2)), 1: list(range(5, 22))}  # 17 of 37 per layer.
@@ -70,6 +70,52 @@ def test_etd_impt_student_keeps_the_live_units(rng, with_head):
         assert tuple(sel["heads"][layer]) == _alive(4, DEAD_HEADS[layer])
         assert tuple(sel["ffn"][layer]) == _alive(37, DEAD_FFN[layer])
     assert student.config == student_config
+
+
+def _dead_qk(head):
+    return [head, head + 4]
+
+
+def _dead_vo(head):
+    return [(2 * head + 1) % 8, (2 * head + 2) % 8]
+
+
+def test_dead_head_neurons_score_zero_and_etd_impt_drops_them(rng):
+    teacher = tiny_teacher()
+    for layer in range(2):
+        for head in range(4):
+            scale_head_neurons(teacher, layer, "qk", head, _dead_qk(head), 0.0)
+            scale_head_neurons(teacher, layer, "vo", head, _dead_vo(head), 0.0)
+    scores = compute_importance(teacher, batches(2, rng), representation_norm_loss)
+    assert scores.qk_neurons.shape == scores.vo_neurons.shape == (2, 4, 8)
+    for layer in range(2):
+        for head in range(4):
+            for name, dead in (("qk_neurons", _dead_qk(head)), ("vo_neurons", _dead_vo(head))):
+                head_scores = getattr(scores, name)[layer, head]
+                assert np.all(head_scores[dead] == 0), (name, layer, head)
+                assert np.all(np.delete(head_scores, dead) > 0), (name, layer, head)
+
+    _, info = init_student(StudentInitConfig(method="etd_impt", importance_batches=2),
+                           tiny_config(**SMALL_HEADS), teacher=teacher, batches=batches(2, rng))
+    sel = info["selection"]
+    for j in range(2):
+        for k, head in enumerate(sel["heads"][j]):
+            assert tuple(sel["qk_neurons"][j][k]) == _alive(8, _dead_qk(head))
+            assert tuple(sel["vo_neurons"][j][k]) == _alive(8, _dead_vo(head))
+
+
+@pytest.mark.parametrize("group", ["qk", "vo"])
+def test_scaling_a_head_neuron_up_raises_its_score_to_the_top_of_its_head(rng, group):
+    teacher = tiny_teacher()
+    data = batches(2, rng)
+    name = f"{group}_neurons"
+    before = getattr(compute_importance(teacher, data), name)
+    layer, head = 1, 2
+    weakest = int(np.argmin(before[layer, head]))
+    scale_head_neurons(teacher, layer, group, head, [weakest], 4.0)
+    after = getattr(compute_importance(teacher, data), name)
+    assert after[layer, head, weakest] > before[layer, head, weakest]
+    assert int(np.argmax(after[layer, head])) == weakest
 
 
 def test_no_batches_is_an_error():

@@ -1,11 +1,14 @@
-"""Gradient-based importance of a teacher's heads, FFN neurons and hidden dimensions.
+"""Gradient-based importance of a teacher's heads, head neurons, FFN neurons and hidden dims.
 
 ETD-Impt keeps the units whose removal would change a loss the most, to first
 order: a head's score is |dL/d mask| for its entry of the head mask (Michel et
 al., 2019); an FFN neuron's or hidden dimension's is the sum over every weight
-attached to it of |w * dL/dw|. Scores are summed over batches, each batch's
-absolute values first, so that opposite signs in different batches do not
-cancel.
+attached to it of |w * dL/dw|. Neurons within a head are scored the same way,
+twice, because a student with a smaller head size keeps two subsets of them:
+a query/key neuron's score sums over its query and key columns and biases, a
+value/output neuron's over its value column and bias and its output-projection
+row. Scores are summed over batches, each batch's absolute values first, so
+that opposite signs in different batches do not cancel.
 
 Which loss? The importance loss is an argument. The defaults (see
 `default_importance_loss`) need no labels:
@@ -26,7 +29,7 @@ import tensorflow as tf
 from keras import ops
 
 from xtremedistil_tf.distill import losses
-from xtremedistil_tf.etd.unit_axes import FFN, HIDDEN, unit_axes
+from xtremedistil_tf.etd.unit_axes import FFN, HEADS, HIDDEN, QK, unit_axes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,12 +41,17 @@ class ImportanceScores:
         heads: `[num_hidden_layers, num_attention_heads]`.
         ffn: `[num_hidden_layers, intermediate_size]`.
         num_batches: how many batches the scores were summed over.
+        qk_neurons: `[num_hidden_layers, num_attention_heads, head_size]`, the
+            query/key neurons within each head; None when not computed.
+        vo_neurons: the same for the value/output-projection neurons.
     """
 
     hidden: np.ndarray
     heads: np.ndarray
     ffn: np.ndarray
     num_batches: int
+    qk_neurons: np.ndarray | None = None
+    vo_neurons: np.ndarray | None = None
 
 
 def representation_norm_loss(outputs, inputs, labels=None):
@@ -95,7 +103,7 @@ def _reduce_to_axis(contribution, axis):
 
 
 def compute_importance(encoder, batches, loss_fn=representation_norm_loss, max_batches=None):
-    """Scores every head, FFN neuron and hidden dimension of `encoder`.
+    """Scores every head, head neuron, FFN neuron and hidden dimension of `encoder`.
 
     Args:
         encoder: the teacher `Encoder`; run with `training=False`.
@@ -112,6 +120,8 @@ def compute_importance(encoder, batches, loss_fn=representation_norm_loss, max_b
     hidden = np.zeros(config.hidden_size, np.float64)
     heads = np.zeros((config.num_hidden_layers, config.num_attention_heads), np.float64)
     ffn = np.zeros((config.num_hidden_layers, config.intermediate_size), np.float64)
+    per_head = (config.num_hidden_layers, config.num_attention_heads, config.head_size)
+    qk, vo = np.zeros(per_head, np.float64), np.zeros(per_head, np.float64)
     count = 0
     for batch in batches:
         if max_batches is not None and count >= max_batches:
@@ -135,8 +145,14 @@ def compute_importance(encoder, batches, loss_fn=representation_norm_loss, max_b
                     hidden += _reduce_to_axis(contribution, axis)
                 elif kind == FFN:
                     ffn[entry.layer] += _reduce_to_axis(contribution, axis)
+                elif kind == HEADS:
+                    # Columns are head-major: head h owns columns h*head_size ... +head_size.
+                    target = qk if entry.head_group == QK else vo
+                    target[entry.layer] += _reduce_to_axis(contribution, axis).reshape(
+                        per_head[1:])
         count += 1
     if count == 0:
         raise ValueError("compute_importance got no batches; pass at least one batch of "
                          "inputs to score the teacher's units on.")
-    return ImportanceScores(hidden=hidden, heads=heads, ffn=ffn, num_batches=count)
+    return ImportanceScores(hidden=hidden, heads=heads, ffn=ffn, num_batches=count,
+                            qk_neurons=qk, vo_neurons=vo)

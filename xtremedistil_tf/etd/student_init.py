@@ -5,7 +5,7 @@ import os
 import keras
 
 from xtremedistil_tf.checkpoints import from_hf
-from xtremedistil_tf.etd.extract import extract_student
+from xtremedistil_tf.etd.extract import extract_student, query_scale_for
 from xtremedistil_tf.etd.importance import compute_importance, default_importance_loss
 from xtremedistil_tf.etd.width_selection import (
     check_extractable, importance_selection, random_selection)
@@ -59,7 +59,11 @@ def init_student(config, student_config=None, teacher=None, batches=None,
         dtype: the student's Keras dtype policy.
 
     Returns `(student, info)`, where `info` is a JSON-ready dict saying how the
-    student was made (method, and for ETD the units kept).
+    student was made: the method and, for ETD, the units kept in "selection"
+    (`WidthSelection.to_dict()`). For a student with a smaller head size the
+    selection also lists each kept head's "qk_neurons" and "vo_neurons", and
+    `info["query_scale"]` is the factor the kept query weights and bias were
+    multiplied by.
     """
     config.validate()
     info = {"method": config.method}
@@ -97,4 +101,6 @@ def init_student(config, student_config=None, teacher=None, batches=None,
         info["importance_batches"] = scores.num_batches
     student = extract_student(encoder, student_config, selection, dtype=dtype)
     info["selection"] = selection.to_dict()
+    if selection.qk_neurons is not None:
+        info["query_scale"] = query_scale_for(encoder.config, student_config)
     return student, info

@@ -6,11 +6,19 @@ each of its axes, whether it runs over the residual-stream ("hidden")
 dimensions, over a layer's attention heads ("heads", in blocks of `head_size`
 columns), over a layer's FFN neurons ("ffn"), or over something that is kept
 whole (vocabulary rows, positions: `None`). This module is that table.
+
+A "heads" axis also runs over the neurons inside each head. A student with a
+smaller head size keeps a subset of them, one subset shared by query and key
+(their dot product runs over the same dimensions) and one shared by value and
+the output projection (the output reads the value's dimensions). `head_group`
+says which of the two subsets a weight follows.
 """
 import dataclasses
 
 HIDDEN, HEADS, FFN = "hidden", "heads", "ffn"
 UNIT_KINDS = (HIDDEN, HEADS, FFN)
+QK, VO = "qk", "vo"
+HEAD_GROUPS = (QK, VO)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,17 +32,22 @@ class UnitAxes:
         layer: index of the transformer layer it belongs to, or None for the
             embeddings and the pooler.
         axes: one entry per dimension: a kind from `UNIT_KINDS` or None.
+        head_group: for a weight with a "heads" axis, which within-head neuron
+            subset it follows, one of `HEAD_GROUPS`: `QK` (query, key) or
+            `VO` (value, output); None for every other weight.
     """
 
     name: str
     variable: object
     layer: int | None
     axes: tuple
+    head_group: str | None = None
 
 
-def _dense(name, layer_obj, layer, in_kind, out_kind):
-    return [UnitAxes(f"{name}/kernel", layer_obj.kernel, layer, (in_kind, out_kind)),
-            UnitAxes(f"{name}/bias", layer_obj.bias, layer, (out_kind,))]
+def _dense(name, layer_obj, layer, in_kind, out_kind, head_group=None):
+    return [UnitAxes(f"{name}/kernel", layer_obj.kernel, layer, (in_kind, out_kind), head_group),
+            UnitAxes(f"{name}/bias", layer_obj.bias, layer, (out_kind,),
+                     head_group if out_kind == HEADS else None)]
 
 
 def _norm(name, layer_obj, layer, kind):
@@ -72,9 +85,10 @@ def unit_axes(encoder, layers=None):
     for i in layers:
         block = encoder.encoder_layers[i]
         att = block.attention
-        for part in ("query", "key", "value"):
-            entries += _dense(f"layer/attention/{part}", getattr(att, part), i, HIDDEN, HEADS)
-        entries += _dense("layer/attention/output", att.output_dense, i, HEADS, HIDDEN)
+        for part, group in (("query", QK), ("key", QK), ("value", VO)):
+            entries += _dense(f"layer/attention/{part}", getattr(att, part), i, HIDDEN, HEADS,
+                              group)
+        entries += _dense("layer/attention/output", att.output_dense, i, HEADS, HIDDEN, VO)
         entries += _norm("layer/attention_norm", block.attention_norm, i, HIDDEN)
         entries += _dense("layer/intermediate", block.intermediate, i, HIDDEN, FFN)
         entries += _dense("layer/ffn_output", block.ffn_output, i, FFN, HIDDEN)
