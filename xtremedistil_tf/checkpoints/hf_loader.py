@@ -94,7 +94,11 @@ def _read_torch_bin(path):
             for k, v in state.items()}
 
 
-def _strip_prefix(tensors):
+def encoder_tensors(tensors):
+    """The encoder's tensors with the model prefix (`bert.`, ...) removed.
+
+    Tensors outside the encoder (task heads) are left out.
+    """
     anchors = [k for k in tensors if k.endswith(_ANCHOR)]
     if not anchors:
         raise ValueError(
@@ -113,11 +117,14 @@ def _strip_prefix(tensors):
     return out
 
 
-def assign_state_dict(encoder, tensors):
-    """Copies HF-named tensors into `encoder`; lists every missing or misshapen one."""
-    tensors = _strip_prefix(tensors)
+def assign_tensors(entries, tensors):
+    """Copies `tensors` into the `(hf_name, variable, is_kernel)` entries.
+
+    Checks every entry first and lists every missing or misshapen tensor in one
+    error, so that nothing is assigned from a checkpoint that does not fit.
+    """
     missing, misshapen, updates = [], [], []
-    for name, variable, is_kernel in weight_map(encoder):
+    for name, variable, is_kernel in entries:
         if name not in tensors:
             missing.append(name)
             continue
@@ -143,23 +150,40 @@ def assign_state_dict(encoder, tensors):
         variable.assign(value)
 
 
-def read_config(folder):
+def assign_state_dict(encoder, tensors):
+    """Copies HF-named tensors into `encoder`; lists every missing or misshapen one."""
+    assign_tensors(weight_map(encoder), encoder_tensors(tensors))
+
+
+def read_hf_json(folder):
+    """The contents of `folder/config.json` as a dict."""
     path = os.path.join(folder, "config.json")
     if not os.path.exists(path):
         raise FileNotFoundError(
             f"No config.json in {folder!r}; a Hugging Face checkpoint folder needs one.")
     with open(path, encoding="utf-8") as f:
-        return EncoderConfig.from_hf_dict(json.load(f))
+        return json.load(f)
+
+
+def read_config(folder):
+    return EncoderConfig.from_hf_dict(read_hf_json(folder))
 
 
 def load_encoder(path_or_name, dtype=None):
-    """Builds an `Encoder` from an HF folder or hub name and fills its weights."""
+    """Builds an `Encoder` from an HF folder or hub name and fills its weights.
+
+    Task checkpoints such as `*ForTokenClassification` and every RoBERTa task
+    model are saved without a pooler; their encoder is built without one, so
+    `pooled_output` is then the first token's final hidden state.
+    """
     folder = resolve_folder(path_or_name)
     config = read_config(folder)
-    tensors = read_state_dict(folder)
+    tensors = encoder_tensors(read_state_dict(folder))
+    if config.use_pooler and "pooler.dense.weight" not in tensors:
+        config = config.replace(use_pooler=False)
     encoder = Encoder(config, dtype=dtype, name="encoder")
     encoder.build()
-    assign_state_dict(encoder, tensors)
+    assign_tensors(weight_map(encoder), tensors)
     return encoder, folder
 
 

@@ -1,7 +1,8 @@
 """The correspondence between `Encoder` variables and Hugging Face tensor names."""
 
 
-def _dense(prefix, layer):
+def dense_entries(prefix, layer):
+    """`(hf_name, variable, is_kernel)` of a `Dense` layer stored as `prefix.weight/bias`."""
     # Keras kernels are [in, out]; PyTorch Linear weights are [out, in].
     return [(f"{prefix}.weight", layer.kernel, True), (f"{prefix}.bias", layer.bias, False)]
 
@@ -30,20 +31,20 @@ def weight_map(encoder):
         + _norm("embeddings.LayerNorm", emb.layer_norm)
     )
     if emb.projection is not None:
-        entries += _dense("embeddings_project", emb.projection)
+        entries += dense_entries("embeddings_project", emb.projection)
     for i, layer in enumerate(encoder.encoder_layers):
         p = f"encoder.layer.{i}"
         att = layer.attention
         entries += (
-            _dense(f"{p}.attention.self.query", att.query)
-            + _dense(f"{p}.attention.self.key", att.key)
-            + _dense(f"{p}.attention.self.value", att.value)
-            + _dense(f"{p}.attention.output.dense", att.output_dense)
+            dense_entries(f"{p}.attention.self.query", att.query)
+            + dense_entries(f"{p}.attention.self.key", att.key)
+            + dense_entries(f"{p}.attention.self.value", att.value)
+            + dense_entries(f"{p}.attention.output.dense", att.output_dense)
             + _norm(f"{p}.attention.output.LayerNorm", layer.attention_norm)
-            + _dense(f"{p}.intermediate.dense", layer.intermediate)
-            + _dense(f"{p}.output.dense", layer.ffn_output)
+            + dense_entries(f"{p}.intermediate.dense", layer.intermediate)
+            + dense_entries(f"{p}.output.dense", layer.ffn_output)
             + _norm(f"{p}.output.LayerNorm", layer.ffn_norm)
         )
     if encoder.pooler is not None:
-        entries += _dense("pooler.dense", encoder.pooler)
+        entries += dense_entries("pooler.dense", encoder.pooler)
     return entries
