@@ -173,3 +173,22 @@ def test_prediction_trims_token_outputs_per_feature(encoder, tokenizer):
     alone = task.predict(model, features, batch_size=1, verbose=0)
     for a, b in zip(outputs, alone):
         np.testing.assert_allclose(a["logits"], b["logits"], atol=1e-5)
+
+
+def test_mean_pooling_head_trains_and_is_saved(tmp_path, encoder, tokenizer, data_rng):
+    write_tsv(tmp_path / "SST-2" / "train.tsv", ["sentence", "label"],
+              sentiment_rows(120, data_rng))
+    write_tsv(tmp_path / "SST-2" / "dev.tsv", ["sentence", "label"],
+              sentiment_rows(24, data_rng))
+    task = get_task("sst2", TaskConfig(data_dir=str(tmp_path), max_seq_length=12))
+    res = _run(task, encoder, tokenizer, tmp_path / "out", epochs=3, pooling="mean")
+    assert res["model"].pooling == "mean"
+    assert res["eval"]["dev"]["accuracy"] >= 0.9
+    assert "head on mean" in res["summary"]
+    loaded = keras.models.load_model(tmp_path / "out" / "model.keras")
+    assert loaded.pooling == "mean"
+
+
+def test_pooling_must_be_known():
+    with pytest.raises(ValueError, match="pooling='max'"):
+        FinetuneConfig(output_dir="x", pooling="max").validate()

@@ -5,6 +5,7 @@ import os
 import numpy as np
 
 from xtremedistil_tf.checkpoints.hf_weights import weight_map
+from xtremedistil_tf.checkpoints.sentence_pooling import write_pooling
 from xtremedistil_tf.utils.atomic_io import atomic_path
 
 
@@ -17,8 +18,12 @@ def state_dict(encoder):
     return out
 
 
-def to_hf(encoder, tokenizer, path):
+def to_hf(encoder, tokenizer, path, pooling=None):
     """Writes `config.json`, `model.safetensors` and the tokenizer files to `path`.
+
+    `pooling` ("mean" or "first") also writes sentence-transformers' pooling
+    files, saying which sentence vector the encoder was trained to produce
+    (see `sentence_pooling`); fine-tuning puts its head there by default.
 
     The folder is written beside `path` and moved into place at the end, so an
     interrupted call leaves any earlier folder at `path` intact. `tokenizer` may
@@ -35,4 +40,6 @@ def to_hf(encoder, tokenizer, path):
                   metadata={"format": "pt"})
         if tokenizer is not None:
             tokenizer.save(tmp)
+        if pooling is not None:
+            write_pooling(tmp, pooling, encoder.config.hidden_size)
     return path

@@ -5,10 +5,10 @@ import numpy as np
 
 from xtremedistil_tf.models.sequence_classifier import SequenceClassifier
 from xtremedistil_tf.tasks import losses
-from xtremedistil_tf.tasks.data.data_error import DataError
 from xtremedistil_tf.tasks.data.examples import Features
 from xtremedistil_tf.tasks.task import Task
 from xtremedistil_tf.utils.atomic_io import write_text
+from xtremedistil_tf.tasks.data.data_error import DataError
 
 
 def _label_sort_key(label):
@@ -74,12 +74,13 @@ class ClassificationTask(Task):
                     "with it."))
 
     # Model.
-    def build_model(self, encoder):
+    def build_model(self, encoder, pooling=None):
+        pooling = pooling or "pooled_output"
         if self.regression:
-            return SequenceClassifier(encoder, 1, problem_type="regression",
+            return SequenceClassifier(encoder, 1, problem_type="regression", pooling=pooling,
                                       name=f"{self.name}_regressor")
         return SequenceClassifier(encoder, len(self.label_names), self.label_names,
-                                  name=f"{self.name}_classifier")
+                                  pooling=pooling, name=f"{self.name}_classifier")
 
     def accepts_model(self, model):
         if not isinstance(model, SequenceClassifier):

@@ -1,6 +1,8 @@
 """How a task model is trained and where the run writes its outputs."""
 import dataclasses
 
+POOLINGS = ("auto", "pooled_output", "first", "mean")
+
 
 @dataclasses.dataclass(frozen=True)
 class FinetuneConfig:
@@ -21,6 +23,11 @@ class FinetuneConfig:
         predict_test: also predict unlabelled test splits (labelled test
             splits, as in CoNLL, are always scored).
         verbose: 0 silent, 1 progress bars, 2 one line per epoch.
+        pooling: what a new sentence-level head reads: "pooled_output" (BERT's
+            pooler on [CLS]), "first" ([CLS] itself), "mean" (the mean of the
+            token vectors), or "auto" (resolved by the caller from the
+            checkpoint's sentence-transformers pooling files, see
+            `resolve_pooling`; "pooled_output" when nothing resolved it).
     """
 
     output_dir: str
@@ -35,6 +42,7 @@ class FinetuneConfig:
     save_model: bool = True
     predict_test: bool = False
     verbose: int = 1
+    pooling: str = "auto"
 
     def validate(self):
         """Raises `ValueError` naming the first field out of range."""
@@ -55,6 +63,8 @@ class FinetuneConfig:
             raise ValueError(f"weight_decay={self.weight_decay} must be >= 0.")
         if self.clipnorm is not None and self.clipnorm <= 0:
             raise ValueError(f"clipnorm={self.clipnorm} must be > 0 or None.")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling={self.pooling!r}; valid: {list(POOLINGS)}.")
         if self.verbose not in (0, 1, 2):
             raise ValueError(f"verbose={self.verbose} must be 0, 1 or 2.")
         return self

@@ -39,7 +39,7 @@ def _evaluate(task, model, examples, features, config, pad_id):
     return task.evaluate(examples, features, outputs)
 
 
-def _build_model(task, model, train_examples, epochs):
+def _build_model(task, model, train_examples, epochs, pooling):
     """A task model for `task`: the given one if it fits, else a new head on its encoder."""
     loaded = model if isinstance(model, TaskModel) else None
     task.prepare(train_examples, model=loaded)
@@ -51,7 +51,7 @@ def _build_model(task, model, train_examples, epochs):
             "model (an encoder, or a head for other labels); train it with epochs >= 1 "
             "or pass a model fine-tuned on this task.")
     encoder = model if isinstance(model, Encoder) else model.encoder
-    return task.build_model(encoder), True
+    return task.build_model(encoder, pooling), True
 
 
 def _format_metrics(metrics):
@@ -83,7 +83,8 @@ def finetune(task, model, tokenizer, config, run_info=None):
     keras.utils.set_random_seed(config.seed)
     tokenizer = tokenizer if isinstance(tokenizer, TaskTokenizer) else TaskTokenizer(tokenizer)
     train_examples = task.load_examples("train") if config.epochs > 0 else []
-    task_model, new_head = _build_model(task, model, train_examples, config.epochs)
+    task_model, new_head = _build_model(task, model, train_examples, config.epochs,
+                                        None if config.pooling == "auto" else config.pooling)
     pad_id = task_model.encoder.config.pad_token_id
 
     evals = {}
@@ -212,7 +213,9 @@ def summarize(results, task_model):
     if results["epochs"]:
         plural = "s" if cfg["epochs"] != 1 else ""
         lines.append(f"Training: {cfg['epochs']} epoch{plural}, batch {cfg['batch_size']}, "
-                     f"learning rate {cfg['learning_rate']}, warmup {cfg['warmup_proportion']}")
+                     f"learning rate {cfg['learning_rate']}, warmup {cfg['warmup_proportion']}"
+                     + (f", head on {task_model.pooling}" if hasattr(task_model, "pooling")
+                        else ""))
         for record in results["epochs"]:
             splits = [k for k in record if k not in ("epoch", "train_loss")]
             mark = "  <- selected" if record["epoch"] == results["best_epoch"] else ""

@@ -18,7 +18,24 @@ def _load_tokenizer(folder, where):
                          "pass --tokenizer with the model's tokenizer folder.") from err
 
 
-def load_init_checkpoint(path, tokenizer_dir=None):
+def resolve_pooling(pooling, path):
+    """`pooling`, or for "auto" the sentence vector the checkpoint at `path` declares.
+
+    A sentence-embedding teacher and the students distilled from its mean-pooled
+    output carry sentence-transformers' pooling files; their [CLS] token and
+    pooler were never trained to summarise the input, so a head on them learns
+    slowly. Without such files "auto" is BERT's "pooled_output".
+    """
+    if pooling != "auto":
+        return pooling
+    from xtremedistil_tf.checkpoints import read_pooling
+
+    path = os.fspath(path)
+    folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+    return read_pooling(folder) or "pooled_output"
+
+
+def load_init_checkpoint(path, tokenizer_dir=None, max_seq_length=None):
     """Returns `(model, tokenizer)` to fine-tune from `path`.
 
     Args:
@@ -27,6 +44,7 @@ def load_init_checkpoint(path, tokenizer_dir=None):
             `model.keras` (the output folder of a fine-tuning run).
         tokenizer_dir: tokenizer folder; default: the HF folder itself, or the
             folder beside the `.keras` file.
+        max_seq_length: if given, the inputs must fit the encoder's position table.
 
     The model is an `Encoder` or a task model; `finetune` keeps a task model's
     head when it fits the task and otherwise puts a new head on its encoder.
@@ -62,4 +80,8 @@ def load_init_checkpoint(path, tokenizer_dir=None):
         raise ValueError(f"The tokenizer has {tokenizer.vocab_size} tokens but the encoder "
                          f"of {path!r} embeds only {encoder.config.vocab_size}; use the "
                          "tokenizer the model was trained with.")
+    if max_seq_length is not None and max_seq_length > encoder.config.max_sequence_length:
+        raise ValueError(f"--max_seq_length={max_seq_length} is longer than the "
+                         f"{encoder.config.max_sequence_length} positions the encoder of "
+                         f"{path!r} embeds; use at most that.")
     return model, tokenizer

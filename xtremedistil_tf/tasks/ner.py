@@ -5,12 +5,12 @@ from xtremedistil_tf.models.token_classifier import TokenClassifier
 from xtremedistil_tf.tasks import losses
 from xtremedistil_tf.tasks.data.batching import IGNORE_INDEX
 from xtremedistil_tf.tasks.data.conll_reader import read_conll
-from xtremedistil_tf.tasks.data.data_error import DataError
 from xtremedistil_tf.tasks.data.examples import Features, TokenExample
 from xtremedistil_tf.tasks.data.tfds_loader import load_tfds, tfds_label_names
 from xtremedistil_tf.tasks.metrics.ner_metrics import entity_scores
 from xtremedistil_tf.tasks.task import Task
 from xtremedistil_tf.utils.atomic_io import write_text
+from xtremedistil_tf.tasks.data.data_error import DataError
 
 # name -> (TFDS name pattern, tag feature, our split -> TFDS split)
 _TFDS = {
@@ -129,7 +129,7 @@ class NerTask(Task):
                         "or add training sentences with it."))
 
     # Model.
-    def build_model(self, encoder):
+    def build_model(self, encoder, pooling=None):
         return TokenClassifier(encoder, len(self.label_names), self.label_names,
                                name=f"{self.name}_tagger")
 

@@ -78,7 +78,7 @@ class SquadTask(Task):
         return examples
 
     # Model.
-    def build_model(self, encoder):
+    def build_model(self, encoder, pooling=None):
         return QuestionAnswerer(encoder, name=f"{self.name}_answerer")
 
     def accepts_model(self, model):

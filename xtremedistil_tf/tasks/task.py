@@ -18,7 +18,7 @@ class Task:
 
     - `load_examples(split)`: read `"train"`, an eval split or a test split.
     - `prepare(train_examples, model=None)`: fix the label set.
-    - `build_model(encoder)`: the Keras task model (encoder plus head).
+    - `build_model(encoder, pooling)`: the Keras task model (encoder plus head).
     - `build_features(examples, tokenizer, training)`: token ids and labels.
     - `build_dataset(features, ...)`: padded `tf.data` batches.
     - `compute_loss(labels, outputs)`: the loss, a pure function of tensors.
@@ -88,7 +88,9 @@ class Task:
                         "set --data_dir to the folder that holds them or pass the file flags.")
 
     # Model.
-    def build_model(self, encoder):
+    def build_model(self, encoder, pooling=None):
+        """The task model on `encoder`; `pooling` picks a sentence-level head's input
+        ("pooled_output", "first" or "mean"; token and span heads ignore it)."""
         raise NotImplementedError
 
     def accepts_model(self, model):
