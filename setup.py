@@ -1,4 +1,11 @@
-"""Install xtremedistil_tf: `pip install -e ".[test,litert]"`."""
+"""Install xtremedistil_tf: `pip install -e ".[test,litert]"`.
+
+install_requires is what the library imports; the extras are what only some runs need:
+`tfds` (--data_source=tfds, tfds: transfer data), `litert` (running LiteRT exports),
+`torch` (reading pytorch_model.bin checkpoints), `tensorboard` (viewing the logs the
+runs write with TensorFlow alone) and `test` (the suite compares against transformers
+and torch).
+"""
 from setuptools import find_packages, setup
 
 setup(
@@ -15,24 +22,35 @@ setup(
         "tensorflow==2.21.*",
         "keras>=3.12,<4",
         "tensorflow-text==2.21.*",
-        "transformers>=4.40",
-        "tokenizers>=0.19",
+        # The in-graph tokenizer reproduces the character tables of tokenizers' BERT
+        # normalizer and pre-tokenizer (tokenizers/_char_table.py): bounded to the minor
+        # versions its parity tests have passed on.
+        "tokenizers>=0.19,<0.24",
+        # Hub names in from_hf / --teacher (checkpoints/hf_loader.py).
+        "huggingface_hub>=0.23",
         "safetensors>=0.4",
         "absl-py>=2.0",
-        "tensorflow-datasets>=4.9",
         "numpy",
-        # SentencePiece (XLM-R style) tokenizers, host side and in-graph.
-        "sentencepiece",
+        # GLUE metrics, the quality probes and the export dev metric.
+        "scikit-learn>=1.3",
+        "scipy>=1.9",
+        # NER entity F1 (strict and conlleval modes).
+        "seqeval>=1.2.2",
+        # SentencePiece (XLM-R style) tokenizers, host side and in-graph; we read its
+        # model files through the sentencepiece_model_pb2 module it ships, hence
+        # protobuf and the upper bound.
+        "sentencepiece>=0.1.99,<0.3",
         "protobuf",
     ],
     extras_require={
+        "tfds": ["tensorflow-datasets>=4.9"],
+        "litert": ["ai-edge-litert"],
+        "torch": ["torch"],
+        "tensorboard": ["tensorboard>=2.20"],
         "test": [
             "pytest>=8",
             "torch==2.13.0",
-            "scikit-learn",
-            "scipy",
-            "seqeval",
+            "transformers>=4.40",
         ],
-        "litert": ["ai-edge-litert"],
     },
 )

@@ -20,11 +20,13 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
 
 from xtremedistil_tf.export import (  # noqa: E402
     DEFAULT_FORMATS, FORMATS, ExportConfig, ExportLayout, export_model, load_model_source)
 from xtremedistil_tf.export.export_data import read_export_data  # noqa: E402
+from xtremedistil_tf.export.parity import ParityError  # noqa: E402
+from xtremedistil_tf.utils.cli import check_writable_dir, run  # noqa: E402
 from xtremedistil_tf.utils.flag_files import write_flags_file  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -92,7 +94,9 @@ def main(argv):
     if FLAGS.dev_file:
         dev = read_export_data(FLAGS.dev_file, **columns, label_column=FLAGS.label_column,
                                limit=config.num_dev_examples)
-    # Refuse a taken version before loading what may be a large model.
+    # Refuse an unusable output folder or a taken version before loading what may be a
+    # large model.
+    check_writable_dir(config.output_dir, "--output_dir")
     ExportLayout(config.output_dir, config.model_name, config.version).check_free(
         config.overwrite)
     source = load_model_source(FLAGS.model)
@@ -122,4 +126,4 @@ def summary(report):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run(main, errors=(ParityError,))

@@ -18,12 +18,13 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
 
 from xtremedistil_tf.tasks import (  # noqa: E402
     TASKS, FinetuneConfig, TaskConfig, finetune, get_task)
 from xtremedistil_tf.tasks.init_checkpoint import load_init_checkpoint  # noqa: E402
 from xtremedistil_tf.utils.atomic_io import write_json  # noqa: E402
+from xtremedistil_tf.utils.cli import check_writable_dir, run  # noqa: E402
 from xtremedistil_tf.utils.flag_files import write_flags_file  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -142,18 +143,19 @@ def main(argv):
         clipnorm=FLAGS.clipnorm, seed=FLAGS.seed, save_model=FLAGS.save_model,
         predict_test=FLAGS.predict_test, verbose=FLAGS.verbose).validate()
     task = get_task(FLAGS.task, task_config)
-
-    os.makedirs(FLAGS.output_dir, exist_ok=True)
+    check_writable_dir(FLAGS.output_dir, "--output_dir")
+    model, tokenizer = load_init_checkpoint(FLAGS.init_checkpoint, FLAGS.tokenizer,
+                                            FLAGS.max_seq_length)
+    finetune(task, model, tokenizer, finetune_config,
+             run_info={"init_checkpoint": FLAGS.init_checkpoint,
+                       "tokenizer": FLAGS.tokenizer or "(from the checkpoint)"})
+    # Written with the results, so that a run failing on its data leaves an earlier
+    # run's files in --output_dir as they were.
     write_flags_file(os.path.join(FLAGS.output_dir, "flags.txt"), FLAGS, __name__)
     write_json(os.path.join(FLAGS.output_dir, "config.json"),
                {"task": FLAGS.task, "task_config": task_config.to_dict(),
                 "finetune_config": finetune_config.to_dict()})
 
-    model, tokenizer = load_init_checkpoint(FLAGS.init_checkpoint, FLAGS.tokenizer)
-    finetune(task, model, tokenizer, finetune_config,
-             run_info={"init_checkpoint": FLAGS.init_checkpoint,
-                       "tokenizer": FLAGS.tokenizer or "(from the checkpoint)"})
-
 
 if __name__ == "__main__":
-    app.run(main)
+    run(main)

@@ -21,7 +21,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
+
+from xtremedistil_tf.utils.cli import run  # noqa: E402
 
 flags.DEFINE_string("teacher", "minilm", "Teacher folder, hub name or 'minilm'.")
 flags.DEFINE_string("student", "l6h256", "Student preset.")
@@ -131,4 +133,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run(main)

@@ -24,7 +24,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
+
+from xtremedistil_tf.utils.cli import run  # noqa: E402
 
 RUNTIMES = ("keras", "saved_model", "litert_fp32", "litert_int8")
 FLAGS = flags.FLAGS
@@ -276,4 +278,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run(main)

@@ -25,11 +25,12 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
 
 from xtremedistil_tf.tasks import FinetuneConfig, TaskConfig, finetune, get_task  # noqa: E402
 from xtremedistil_tf.tasks.init_checkpoint import load_init_checkpoint  # noqa: E402
 from xtremedistil_tf.utils.atomic_io import write_json  # noqa: E402
+from xtremedistil_tf.utils.cli import run  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("data_dir", "../shared/data", "Folder with glue/, conll2003/, squad_v1.1/.")
@@ -171,4 +172,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run(main)

@@ -88,3 +88,29 @@ def test_from_hf_returns_matching_tokenizer(tmp_path):
     batch = tokenizer(["w3 w7 w90", "w1"], max_length=7)
     assert batch["input_ids"].shape == (2, 7)
     assert encoder(batch)["sequence_output"].shape == (2, 7, 32)
+
+
+def test_config_json_that_does_not_parse_names_the_file(tmp_path):
+    make_hf_model("bert", tmp_path)
+    (tmp_path / "config.json").write_text('{\n  "model_type": "bert",\n}\n')
+    with pytest.raises(ValueError, match=r"config\.json:3: is not valid JSON"):
+        load_encoder(tmp_path)
+    (tmp_path / "config.json").write_bytes(b'{"model_type": "\xf2"}')
+    with pytest.raises(ValueError, match=r"config\.json:1: is not UTF-8 text"):
+        load_encoder(tmp_path)
+
+
+def test_config_field_out_of_range_names_the_file(tmp_path):
+    make_hf_model("bert", tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["num_attention_heads"] = 5
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=r"config\.json: num_attention_heads=5 does not divide"):
+        load_encoder(tmp_path)
+
+
+def test_folder_without_config_json(tmp_path):
+    make_hf_model("bert", tmp_path)
+    (tmp_path / "config.json").unlink()
+    with pytest.raises(FileNotFoundError, match="No config.json in"):
+        load_encoder(tmp_path)

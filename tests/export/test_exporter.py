@@ -181,3 +181,16 @@ def test_float32_parity_failure_refuses_and_writes_nothing(tmp_path, monkeypatch
         export_model(tiny_encoder(), _cheap_config(tmp_path), verbose=False)
     assert not (tmp_path / "enc" / "1").exists()
     assert not [n for n in os.listdir(tmp_path / "enc") if n.startswith(".staging")]
+
+
+def test_text_litert_export_refuses_when_its_tokenizer_differs_from_host(tmp_path, tokenizer):
+    from tests.export.conftest import tiny_classifier
+
+    # The host tokenizer matches the literal "[SEP]" as the special token; the LiteRT
+    # tokenizer (GraphTokenizer with tflite_compatible=True) reads it as text.
+    dev = ExportData(["the film [SEP] was good", "a dull plot"])
+    with pytest.raises(ParityError, match="does not reproduce the host tokenizer.*SEP"):
+        export_model(tiny_classifier(), ExportConfig(str(tmp_path), max_seq_length=12,
+                                                     formats=("litert_text_fp32",)),
+                     tokenizer=tokenizer, dev_data=dev, verbose=False)
+    assert not (tmp_path / "model" / "litert").exists()

@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 import tensorflow as tf
-from xtremedistil_tf.export import ServingRequestError, predict
 
 from tests.export.conftest import LABELS, PAIRS, SEQ, TEXTS
+from tests.export.serving_request import ServingRequestError, predict
 
 
 @pytest.fixture(scope="module")

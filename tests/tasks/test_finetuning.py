@@ -192,3 +192,20 @@ def test_mean_pooling_head_trains_and_is_saved(tmp_path, encoder, tokenizer, dat
 def test_pooling_must_be_known():
     with pytest.raises(ValueError, match="pooling='max'"):
         FinetuneConfig(output_dir="x", pooling="max").validate()
+
+
+def test_learning_rate_follows_the_encoder_width(tmp_path, encoder, tokenizer, data_rng):
+    from xtremedistil_tf.models.encoder_config import get_preset
+    from xtremedistil_tf.tasks.finetune_config import default_learning_rate
+
+    assert default_learning_rate(get_preset("l6h256")) == 1e-4
+    assert default_learning_rate(get_preset("l6h384")) == 1e-4
+    assert default_learning_rate(get_preset("l6h384", hidden_size=768)) == 5e-5
+    write_tsv(tmp_path / "SST-2" / "train.tsv", ["sentence", "label"],
+              sentiment_rows(32, data_rng))
+    write_tsv(tmp_path / "SST-2" / "dev.tsv", ["sentence", "label"],
+              sentiment_rows(8, data_rng))
+    task = get_task("sst2", TaskConfig(data_dir=str(tmp_path), max_seq_length=12))
+    res = _run(task, encoder, tokenizer, tmp_path / "out", epochs=1, learning_rate=None)
+    assert res["finetune_config"]["learning_rate"] == 1e-4
+    assert "learning rate 0.0001" in res["summary"]

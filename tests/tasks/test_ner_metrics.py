@@ -1,58 +1,60 @@
-"""Entity F1 against seqeval, strict and conlleval, BIO and IOBES."""
-import warnings
-
+"""Entity scores: seqeval's strict and default (conlleval) modes, IOB2 and IOBES, by hand."""
 import pytest
-from seqeval.metrics import f1_score, precision_score, recall_score
-from seqeval.scheme import IOB2, IOBES
 
-from xtremedistil_tf.tasks.metrics.ner_metrics import (conlleval_entities, entity_scores,
-                                                       strict_entities)
+from xtremedistil_tf.tasks.metrics.ner_metrics import entity_scores
 
 
-def _random_tags(rng, prefixes, n_sentences):
-    tags = ["O"] + [f"{p}-{t}" for p in prefixes for t in ("PER", "LOC")]
-    gold = [[str(rng.choice(tags)) for _ in range(int(rng.integers(1, 9)))]
-            for _ in range(n_sentences)]
-    pred = [[str(rng.choice(tags)) if rng.random() < 0.4 else t for t in s] for s in gold]
-    return gold, pred
+def _prf(out):
+    return out["precision"], out["recall"], out["f1"]
 
 
-@pytest.mark.parametrize("scheme,seqeval_scheme,prefixes", [
-    ("IOB2", IOB2, "BI"), ("IOBES", IOBES, "BIES")])
-@pytest.mark.parametrize("mode", ["strict", "conlleval"])
-def test_matches_seqeval_on_random_tags(rng, scheme, seqeval_scheme, prefixes, mode):
-    kwargs = {"mode": "strict", "scheme": seqeval_scheme} if mode == "strict" else {}
-    for _ in range(60):
-        gold, pred = _random_tags(rng, prefixes, int(rng.integers(1, 6)))
-        ours = entity_scores(gold, pred, scheme, mode)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # seqeval warns on zero divisions.
-            expected = (precision_score(gold, pred, **kwargs),
-                        recall_score(gold, pred, **kwargs), f1_score(gold, pred, **kwargs))
-        assert (ours["precision"], ours["recall"], ours["f1"]) == pytest.approx(expected)
+def test_strict_iob2_drops_entities_that_start_with_i():
+    # Gold: PER(1,3) written I- I- (ill-formed), LOC(4,6). Prediction finds LOC and a B-PER.
+    gold = [["O", "I-PER", "I-PER", "O", "B-LOC", "I-LOC"]]
+    pred = [["O", "B-PER", "I-PER", "O", "B-LOC", "I-LOC"]]
+    # Strict: gold {LOC}, predicted {PER, LOC}: P = 1/2, R = 1/1.
+    assert _prf(entity_scores(gold, pred, "IOB2")) == pytest.approx((0.5, 1.0, 2 / 3))
+    # conlleval: I-PER after O opens PER(1,3), equal to the predicted span: all correct.
+    assert _prf(entity_scores(gold, pred, "BIO", mode="conlleval")) == (1.0, 1.0, 1.0)
 
 
-def test_strict_and_lenient_differ_on_ill_formed_entities():
-    tags = ["O", "I-PER", "I-PER", "O", "B-LOC", "I-LOC"]
-    assert strict_entities(tags, "BIO") == [("LOC", 4, 6)]
-    assert conlleval_entities(tags) == [("PER", 1, 3), ("LOC", 4, 6)]
-    # IOBES: a B- without its E- is no entity in strict mode.
-    assert strict_entities(["B-PER", "I-PER", "O", "S-LOC"], "IOBES") == [("LOC", 3, 4)]
+def test_strict_iobes_needs_the_closing_tag():
+    gold = [["B-PER", "E-PER", "O", "S-LOC"], ["B-ORG", "I-ORG", "E-ORG"]]
+    pred = [["B-PER", "I-PER", "O", "S-LOC"], ["B-ORG", "I-ORG", "E-ORG"]]
+    # Strict: the predicted B-PER I-PER has no E-PER and is no entity: 2 of 3 found, P = 1.
+    assert _prf(entity_scores(gold, pred, "IOBES")) == pytest.approx((1.0, 2 / 3, 0.8))
+    # conlleval: B-PER I-PER still reads as PER(0,2), the gold span.
+    assert _prf(entity_scores(gold, pred, "IOBES", mode="conlleval")) == (1.0, 1.0, 1.0)
 
 
-def test_per_type_scores():
-    gold = [["B-PER", "I-PER", "O", "B-LOC"]]
-    pred = [["B-PER", "I-PER", "O", "B-ORG"]]
-    out = entity_scores(gold, pred, "IOB2")
-    assert out["per_type"]["PER"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 1}
-    assert out["per_type"]["LOC"]["recall"] == 0.0 and out["per_type"]["ORG"]["support"] == 0
-    assert out["f1"] == pytest.approx(0.5)
+def test_type_and_boundary_must_both_match():
+    gold = [["B-PER", "I-PER", "O", "B-LOC"], ["B-ORG", "O"]]
+    pred = [["B-PER", "O", "O", "B-ORG"], ["B-ORG", "O"]]
+    # Gold {PER(0,2), LOC(3,4), ORG}; predicted {PER(0,1), ORG(3,4), ORG}: 1 correct of 3 and 3.
+    out = entity_scores(gold, pred)
+    assert _prf(out) == pytest.approx((1 / 3, 1 / 3, 1 / 3))
+    assert out["per_type"] == {
+        "LOC": {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1},
+        "ORG": {"precision": 0.5, "recall": 1.0, "f1": pytest.approx(2 / 3), "support": 1},
+        "PER": {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}}
+
+
+def test_no_entities_scores_zero():
+    assert _prf(entity_scores([["O", "O"]], [["O", "O"]])) == (0.0, 0.0, 0.0)
+    assert entity_scores([["O"]], [["B-PER"]])["per_type"]["PER"]["support"] == 0
 
 
 def test_errors_name_the_problem():
-    with pytest.raises(ValueError, match="'S-PER' at position 0 is not valid in the IOB2"):
-        strict_entities(["S-PER"], "IOB2")
+    with pytest.raises(ValueError, match=r"Predicted tag 'S-PER' \(sentence 0, position 1\) "
+                                         r"is not valid in the IOB2 scheme"):
+        entity_scores([["O", "B-PER"]], [["O", "S-PER"]], "IOB2")
+    with pytest.raises(ValueError, match="Gold tag 'PER'"):
+        entity_scores([["PER"]], [["O"]], "IOBES")
     with pytest.raises(ValueError, match="Sentence 0 has 2 gold tags but 1 predicted"):
         entity_scores([["O", "O"]], [["O"]])
+    with pytest.raises(ValueError, match="1 gold sentences but 2 predicted"):
+        entity_scores([["O"]], [["O"], ["O"]])
     with pytest.raises(ValueError, match="Unknown tagging scheme 'BILOU'"):
         entity_scores([["O"]], [["O"]], scheme="BILOU")
+    with pytest.raises(ValueError, match="Unknown mode 'lenient'"):
+        entity_scores([["O"]], [["O"]], mode="lenient")

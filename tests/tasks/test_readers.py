@@ -6,9 +6,9 @@ import pytest
 from tests.tasks.conftest import squad_articles, write_conll, write_json, write_tsv
 from xtremedistil_tf.tasks import TaskConfig, get_task
 from xtremedistil_tf.tasks.data.conll_reader import read_conll
-from xtremedistil_tf.tasks.data.data_error import DataError
 from xtremedistil_tf.tasks.data.squad_reader import read_squad_json
 from xtremedistil_tf.tasks.data.table_reader import read_table
+from xtremedistil_tf.utils.data_error import DataError
 
 
 def test_tsv_row_with_wrong_column_count_names_file_and_line(tmp_path):
@@ -170,3 +170,32 @@ def test_user_jsonl_pairs_and_subsets(tmp_path):
 def test_missing_files_say_where_they_looked(tmp_path):
     with pytest.raises(DataError, match=r"not found \(looked for \['valid.txt'"):
         get_task("conll2003", TaskConfig(data_dir=str(tmp_path))).load_examples("dev")
+
+
+def test_missing_glue_file_names_the_standard_layout(tmp_path):
+    with pytest.raises(DataError, match=r"SST-2/train\.tsv: not found; --data_dir should be "
+                                        r"the GLUE folder .*<data_dir>/SST-2/train\.tsv"):
+        _glue(tmp_path, "sst2").load_examples("train")
+
+
+def test_undecodable_files_name_file_and_line(tmp_path):
+    (tmp_path / "train.tsv").write_bytes(b"sentence\tlabel\ngood\t1\nbad \xf2\t0\n")
+    with pytest.raises(DataError, match=r"train\.tsv:3: is not UTF-8 text"):
+        read_table(tmp_path / "train.tsv")
+    (tmp_path / "train.txt").write_bytes(b"John B-PER\n\xf2 O\n")
+    with pytest.raises(DataError, match=r"train\.txt:2: is not UTF-8 text"):
+        read_conll(tmp_path / "train.txt")
+
+
+def test_squad_json_that_does_not_parse_or_is_misshapen(tmp_path):
+    path = tmp_path / "dev.json"
+    path.write_text('{"data": [\n  {"title": "t",}\n]}')
+    with pytest.raises(DataError, match=r"dev\.json:2: is not valid JSON"):
+        read_squad_json(path)
+    path.write_text(json.dumps({"data": [{"paragraphs": [{"qas": []}]}]}))
+    with pytest.raises(DataError, match=r"dev\.json: data\[0\]\.paragraphs\[0\] has no "
+                                        r"'context'"):
+        read_squad_json(path)
+    path.write_text(json.dumps({"data": {"title": "t"}}))
+    with pytest.raises(DataError, match="expected an object with a 'data' list"):
+        read_squad_json(path)

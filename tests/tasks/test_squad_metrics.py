@@ -1,9 +1,14 @@
-"""SQuAD EM/F1 against hand-worked cases."""
+"""SQuAD EM/F1 against hand-worked cases and a fixture scored by the official rules."""
+import json
+import os
+
 import pytest
 
 from xtremedistil_tf.tasks.metrics.squad_metrics import (
     best_null_threshold, exact_match, f1_score, normalize_answer, squad_v1_metrics,
     squad_v2_metrics, tune_null_threshold)
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 
 
 @pytest.mark.parametrize("raw,expected", [
@@ -54,9 +59,49 @@ def test_v2_empty_prediction_on_unanswerable_and_breakdown():
     assert out["exact"] == 50.0 and out["f1"] == 50.0
 
 
-def test_v2_gold_that_normalises_to_nothing_counts_as_no_answer():
+def test_v2_gold_that_normalises_to_nothing_is_scored_against_no_answer():
+    # The official script scores '' against it, but files it under HasAns (its list is
+    # not empty).
     out = squad_v2_metrics({"q": ["The", "a"]}, {"q": ""})
-    assert out["NoAns_total"] == 1 and out["exact"] == 100.0
+    assert out["HasAns_total"] == 1 and out["exact"] == 100.0 and "NoAns_total" not in out
+
+
+def test_v1_and_v2_differ_on_an_empty_answer_pair():
+    # v1.1 gives F1 0 without a shared word, even when both sides normalise to nothing.
+    assert squad_v1_metrics({"q": ["The"]}, {"q": "a"}) == {
+        "exact_match": 100.0, "f1": 0.0, "total": 1}
+    assert f1_score("a", "The", v2=False) == 0.0 and f1_score("a", "The") == 1.0
+
+
+def _official_gold(dataset):
+    """Question id -> gold answer texts, read as the official scripts read the dataset."""
+    return {qa["id"]: [a["text"] for a in qa["answers"]]
+            for article in dataset["data"] for paragraph in article["paragraphs"]
+            for qa in paragraph["qas"]}
+
+
+def test_fixture_scored_by_the_official_rules():
+    """fixtures/squad_official_rules.json holds SQuAD-format files, predictions and the
+    numbers evaluate-v1.1.py / evaluate-v2.0.py report for them, worked out by their
+    rules (v2.0: `null_diffs` stand in for the no-answer probabilities):
+
+    q1 exact; q2 best F1 4/7 (vs "Levi's Stadium": P 2/5, R 1); q3 "cat" vs "cat cat"
+    F1 2/3; q4 '' on an unanswerable 1; q5 a span on an unanswerable 0; q6 gold "The"
+    dropped in v2.0, "song" vs "1990s song" F1 2/3; q7 '' on an answerable 0; q8 gold
+    only "The": v1.1 EM 1 F1 0, v2.0 '' scores 1 and counts as HasAns. v2.0 totals:
+    EM 3/8, F1 (2 + 4/7 + 4/3 + 1)/8 = (103/21)/8. Threshold search (sorted by diff,
+    from 2 = everything abstains): F1 peaks at 103/21 after q7 (diff 2.0).
+    """
+    with open(os.path.join(FIXTURES, "squad_official_rules.json"), encoding="utf-8") as f:
+        fixture = json.load(f)
+    v1 = fixture["v1.1"]
+    got = squad_v1_metrics(_official_gold(v1["dataset"]), v1["predictions"])
+    assert {k: got[k] for k in v1["expected"]} == pytest.approx(v1["expected"])
+    v2 = fixture["v2.0"]
+    gold = _official_gold(v2["dataset"])
+    got = {**squad_v2_metrics(gold, v2["predictions"]),
+           **tune_null_threshold(gold, v2["span_predictions"], v2["null_diffs"])}
+    assert got == pytest.approx(v2["expected"])
 
 
 def test_no_answer_threshold_by_hand():

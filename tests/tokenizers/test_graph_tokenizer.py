@@ -112,7 +112,8 @@ def test_host_and_graph_truncation_match_hf_for_all_lengths(tiny_wordpiece_folde
                                          max_length=budget + 3)
         expected = [(e.ids.count(tok.token_to_id("a")), e.ids.count(tok.token_to_id("b")))
                     for e in encodings]
-        assert [longest_first_lengths(n1, n2, budget) for n1, n2 in sizes] == expected
+        keep1, keep2 = longest_first_lengths(*np.array(sizes).T, budget)
+        assert list(zip(keep1.tolist(), keep2.tolist())) == expected
         (a, a_splits), (b, b_splits) = _graph_ops.truncate_longest_first(first, second, budget)
         assert set(a.numpy().tolist()) <= {7} and set(b.numpy().tolist()) <= {8}
         actual = list(zip(np.diff(a_splits.numpy()).tolist(), np.diff(b_splits.numpy()).tolist()))
@@ -228,6 +229,21 @@ def test_tflite_compatible_mode_converts_without_flex_and_runs_in_litert(minilm,
             custom_op_registerers=tensorflow_text.tflite_registrar.SELECT_TFTEXT_OPS)
         got = interpreter.get_signature_runner()(a=np.array(texts), b=np.array(pairs))
         assert_same(tok(texts, pairs, max_length=12), got, tok.family)
+
+
+@pytest.mark.parametrize("max_length", [6, 9, 40])
+def test_tflite_compatible_mode_truncates_and_pads_like_the_host(minilm, xlmr, max_length):
+    """Ordinary text (what the text-in LiteRT export serves) gets the host ids exactly."""
+    texts = ["the film was very good and the plot was fine but the dog sat on a red cat " * 2,
+             "Paris ! London ? John Smith visited", "unknownword zzz qqq walked",
+             "  spaced   out\ttabs\nnewline  ", "", "Hello, world! How are you?"]
+    pairs = texts[::-1]
+    for tok in (minilm, xlmr):
+        layer = tok.graph_tokenizer(max_length=max_length, tflite_compatible=True)
+        for second in (None, pairs):
+            args = (tf.constant(texts),) + (() if second is None else (tf.constant(second),))
+            assert_same(tok(texts, second, max_length=max_length), to_numpy(layer(*args)),
+                        f"{tok.family} max_length={max_length} pairs={second is not None}")
 
 
 def test_tflite_compatible_differs_from_hf_only_where_documented(minilm):

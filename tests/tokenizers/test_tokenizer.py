@@ -177,3 +177,15 @@ def test_construction_errors(tmp_path):
         Tokenizer("wordpiece", wordpiece_vocab(False), model_type="gpt2")
     with pytest.raises(ValueError, match="texts\\[1\\]"):
         Tokenizer.from_vocab(wordpiece_vocab(False))(["a", None])
+
+
+def test_broken_tokenizer_files_are_named(tmp_path):
+    Tokenizer.from_vocab(wordpiece_vocab(False)).save(tmp_path)
+    (tmp_path / "tokenizer_config.json").write_text('{"do_lower_case": true,}')
+    with pytest.raises(ValueError, match=r"tokenizer_config\.json:1: is not valid JSON"):
+        Tokenizer.from_pretrained(tmp_path)
+    (tmp_path / "tokenizer_config.json").unlink()
+    (tmp_path / "tokenizer.json").unlink()
+    (tmp_path / "vocab.txt").write_bytes(b"[PAD]\n[UNK]\n\xf2\n")
+    with pytest.raises(ValueError, match=r"vocab\.txt:3: is not UTF-8 text"):
+        Tokenizer.from_pretrained(tmp_path)

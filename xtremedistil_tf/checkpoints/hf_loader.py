@@ -1,5 +1,4 @@
 """Reads Hugging Face BERT-family checkpoints into an `Encoder`, without torch."""
-import json
 import os
 import re
 
@@ -8,6 +7,9 @@ import numpy as np
 from xtremedistil_tf.checkpoints.hf_weights import weight_map
 from xtremedistil_tf.models.encoder import Encoder
 from xtremedistil_tf.models.encoder_config import EncoderConfig
+from xtremedistil_tf.utils.data_error import DataError
+from xtremedistil_tf.utils.optional_imports import require
+from xtremedistil_tf.utils.text_files import read_json
 
 _ANCHOR = "embeddings.word_embeddings.weight"
 # Old TF-converted checkpoints name LayerNorm parameters gamma/beta.
@@ -57,8 +59,12 @@ def read_state_dict(folder):
     if os.path.exists(single):
         return _read_safetensors([single])
     if os.path.exists(index):
-        with open(index, encoding="utf-8") as f:
-            shards = sorted(set(json.load(f)["weight_map"].values()))
+        index_data = read_json(index)
+        shard_map = index_data.get("weight_map") if isinstance(index_data, dict) else None
+        if not isinstance(shard_map, dict):
+            raise DataError(index, None, "has no 'weight_map' object naming each tensor's "
+                            "shard file.")
+        shards = sorted(set(shard_map.values()))
         return _read_safetensors([os.path.join(folder, s) for s in shards])
     torch_file = os.path.join(folder, "pytorch_model.bin")
     if os.path.exists(torch_file):
@@ -82,13 +88,8 @@ def _read_safetensors(paths):
 
 
 def _read_torch_bin(path):
-    try:
-        import torch
-    except ImportError as err:
-        raise ImportError(
-            f"{path!r} is a PyTorch pickle, which needs torch to read. Either install torch, "
-            "or convert the checkpoint to model.safetensors (e.g. with transformers' "
-            "save_pretrained(..., safe_serialization=True)).") from err
+    torch = require("torch", "torch", f"Reading the PyTorch pickle {path!r} (convert it to "
+                    "model.safetensors with transformers' save_pretrained to do without)")
     state = torch.load(path, map_location="cpu", weights_only=True)
     return {k: v.float().numpy() if v.is_floating_point() else v.numpy()
             for k, v in state.items()}
@@ -161,12 +162,20 @@ def read_hf_json(folder):
     if not os.path.exists(path):
         raise FileNotFoundError(
             f"No config.json in {folder!r}; a Hugging Face checkpoint folder needs one.")
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+    config = read_json(path)
+    if not isinstance(config, dict):
+        raise DataError(path, None, f"holds a JSON {type(config).__name__}, not the object "
+                        "of a Hugging Face config.")
+    return config
 
 
 def read_config(folder):
-    return EncoderConfig.from_hf_dict(read_hf_json(folder))
+    """The `EncoderConfig` of `folder/config.json`; a field out of range names the file."""
+    hf = read_hf_json(folder)
+    try:
+        return EncoderConfig.from_hf_dict(hf)
+    except (TypeError, ValueError) as err:
+        raise DataError(os.path.join(folder, "config.json"), None, str(err)) from None
 
 
 def load_encoder(path_or_name, dtype=None):

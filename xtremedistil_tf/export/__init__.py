@@ -9,7 +9,6 @@ from xtremedistil_tf.export.litert_model import LiteRTModel
 from xtremedistil_tf.export.model_source import ModelSource, load_model_source
 from xtremedistil_tf.export.parity import ParityError, compare_outputs
 from xtremedistil_tf.export.serving_head import KINDS, ServingHead, detect_kind
-from xtremedistil_tf.export.serving_request import ServingRequestError, predict
 from xtremedistil_tf.export.serving_signatures import (
     SIGNATURE_IDS, SIGNATURE_TEXT, SIGNATURE_TEXT_PAIR, build_archive)
 
@@ -17,6 +16,6 @@ __all__ = [
     "DEFAULT_FORMATS", "FORMATS", "KINDS", "SIGNATURE_IDS", "SIGNATURE_TEXT",
     "SIGNATURE_TEXT_PAIR", "EmptyRepresentativeDataError", "ExportConfig", "ExportData",
     "ExportLayout", "LiteRTModel", "ModelSource", "ParityError", "ServingHead",
-    "ServingRequestError", "VersionExistsError", "build_archive", "compare_outputs",
-    "convert_saved_model", "detect_kind", "export_model", "load_model_source", "predict",
+    "VersionExistsError", "build_archive", "compare_outputs", "convert_saved_model",
+    "detect_kind", "export_model", "load_model_source",
 ]

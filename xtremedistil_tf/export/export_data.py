@@ -1,6 +1,9 @@
 """Texts (optionally paired and labelled) that export calibrates and checks on."""
 import dataclasses
+import io
 import os
+
+from xtremedistil_tf.utils.text_files import read_text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,8 +58,8 @@ def read_export_data(path, text_column="0", text_pair_column="", label_column=""
     if path.endswith(".txt"):
         if not os.path.isfile(path):
             raise FileNotFoundError(f"No text file at {path!r}.")
-        with open(path, encoding="utf-8") as f:
-            texts = [line.strip() for line in f if line.strip()]
+        lines = io.StringIO(read_text(path, "utf-8-sig"), newline=None)
+        texts = [line.strip() for line in lines if line.strip()]
         return ExportData(texts[:limit or None], source=path)
     from xtremedistil_tf.tasks.data.table_reader import read_table
 

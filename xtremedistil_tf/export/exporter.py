@@ -14,7 +14,6 @@ from xtremedistil_tf.export.export_layout import ExportLayout
 from xtremedistil_tf.export.export_samples import ExportSamples, run_batched
 from xtremedistil_tf.export.litert_converter import convert_saved_model
 from xtremedistil_tf.export.litert_model import LiteRTModel
-from xtremedistil_tf.export.litert_text_tokenizer import LiteRTTextTokenizer
 from xtremedistil_tf.export.parity import ParityError, compare_outputs
 from xtremedistil_tf.export.serving_head import ServingHead
 from xtremedistil_tf.export.serving_signatures import (
@@ -25,8 +24,9 @@ from xtremedistil_tf.utils.atomic_io import write_json, write_text
 def _text_tokenizers(tokenizer, config):
     """In-graph tokenizers for the text formats, `(saved_model, litert)`, or a clear refusal.
 
-    The SavedModel uses the package's exact `GraphTokenizer`; LiteRT needs
-    `LiteRTTextTokenizer`, whose ops have LiteRT kernels.
+    Both are `GraphTokenizer`s: the SavedModel's is exact, LiteRT's is built with
+    `tflite_compatible=True` (ops with LiteRT kernels) and is compared with the
+    host tokenizer on the parity sample before export.
     """
     if not config.text_formats:
         return None, None
@@ -41,7 +41,8 @@ def _text_tokenizers(tokenizer, config):
         if "saved_model" in config.formats:
             graph = tokenizer.graph_tokenizer(max_length=config.max_seq_length)
         if any(f.startswith("litert_text_") for f in config.formats):
-            litert = LiteRTTextTokenizer.from_tokenizer(tokenizer, config.max_seq_length)
+            litert = tokenizer.graph_tokenizer(max_length=config.max_seq_length,
+                                               tflite_compatible=True)
     except ValueError as err:
         raise ValueError(
             f"Formats {list(config.text_formats)} tokenize text inside the graph, which this "

@@ -3,6 +3,8 @@ import os
 
 import numpy as np
 
+from xtremedistil_tf.utils.optional_imports import require
+
 
 class LiteRTModel:
     """A `.tflite` file (or its bytes) with callable signatures.
@@ -22,7 +24,7 @@ class LiteRTModel:
     """
 
     def __init__(self, model, custom_ops=False, num_threads=None):
-        from ai_edge_litert import interpreter as litert
+        litert = require("ai_edge_litert.interpreter", "litert", "Running LiteRT models")
 
         kwargs = {"num_threads": num_threads} if num_threads else {}
         if isinstance(model, (bytes, bytearray)):

@@ -8,7 +8,7 @@ from xtremedistil_tf.tasks import losses
 from xtremedistil_tf.tasks.data.examples import Features
 from xtremedistil_tf.tasks.task import Task
 from xtremedistil_tf.utils.atomic_io import write_text
-from xtremedistil_tf.tasks.data.data_error import DataError
+from xtremedistil_tf.utils.data_error import DataError
 
 
 def _label_sort_key(label):

@@ -2,6 +2,20 @@
 import dataclasses
 
 POOLINGS = ("auto", "pooled_output", "first", "mean")
+# Below this width an encoder is "small": it fine-tunes best at twice BERT-base's rate.
+_SMALL_WIDTH = 512
+
+
+def default_learning_rate(encoder_config):
+    """BERT's 5e-5 for base-sized encoders and wider, 1e-4 for small ones.
+
+    Small encoders (hidden 384 or 256: all-MiniLM-L6-v2 and the XtremeDistil
+    students) learn a new head far too slowly at 5e-5 on CPU-sized budgets:
+    on 2,000 SST-2 sentences (1 epoch, length 64, mean-pooled head) MiniLM
+    reaches dev accuracy 0.774 at 5e-5 and 0.820 at 1e-4 (0.818 at 2e-4), an
+    l6h256 ETD student 0.680 and 0.718 (0.720 at 2e-4); see the README.
+    """
+    return 5e-5 if encoder_config.hidden_size >= _SMALL_WIDTH else 1e-4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -12,7 +26,8 @@ class FinetuneConfig:
         output_dir: folder for `results.json`, predictions, the best model
             (`model.keras`), its `tokenizer.json` and `summary.txt`.
         epochs: passes over the training data; 0 evaluates the given model only.
-        learning_rate: peak AdamW learning rate.
+        learning_rate: peak AdamW learning rate; None picks it by the encoder's
+            width (`default_learning_rate`).
         batch_size: training examples (QA windows) per step.
         eval_batch_size: examples per prediction batch.
         warmup_proportion: fraction of the steps spent warming the rate up.
@@ -32,7 +47,7 @@ class FinetuneConfig:
 
     output_dir: str
     epochs: int = 3
-    learning_rate: float = 5e-5
+    learning_rate: float | None = None
     batch_size: int = 32
     eval_batch_size: int = 64
     warmup_proportion: float = 0.1
@@ -51,7 +66,7 @@ class FinetuneConfig:
         if not isinstance(self.epochs, int) or self.epochs < 0:
             raise ValueError(f"epochs={self.epochs!r} must be an integer >= 0 "
                              "(0 only evaluates).")
-        if not self.learning_rate > 0:
+        if self.learning_rate is not None and not self.learning_rate > 0:
             raise ValueError(f"learning_rate={self.learning_rate} must be > 0.")
         for name in ("batch_size", "eval_batch_size"):
             value = getattr(self, name)

@@ -10,6 +10,7 @@ import numpy as np
 from xtremedistil_tf.models.encoder import Encoder
 from xtremedistil_tf.models.task_model import TaskModel
 from xtremedistil_tf.tasks.data.task_tokenizer import TaskTokenizer
+from xtremedistil_tf.tasks.finetune_config import default_learning_rate
 from xtremedistil_tf.training.optimization import create_optimizer
 from xtremedistil_tf.utils.atomic_io import atomic_path, write_json, write_text
 
@@ -86,6 +87,8 @@ def finetune(task, model, tokenizer, config, run_info=None):
     task_model, new_head = _build_model(task, model, train_examples, config.epochs,
                                         None if config.pooling == "auto" else config.pooling)
     pad_id = task_model.encoder.config.pad_token_id
+    if config.learning_rate is None:
+        config = config.replace(learning_rate=default_learning_rate(task_model.encoder.config))
 
     evals = {}
     for split in task.eval_splits:

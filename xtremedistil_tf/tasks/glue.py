@@ -3,11 +3,11 @@ import collections
 import os
 
 from xtremedistil_tf.tasks.classification_task import ClassificationTask
-from xtremedistil_tf.tasks.data.data_error import DataError
 from xtremedistil_tf.tasks.data.examples import TextExample
 from xtremedistil_tf.tasks.data.table_reader import read_table
 from xtremedistil_tf.tasks.data.tfds_loader import load_tfds
 from xtremedistil_tf.tasks.metrics.glue_metrics import glue_metrics
+from xtremedistil_tf.utils.data_error import DataError
 
 GlueSpec = collections.namedtuple("GlueSpec", [
     "folder",        # folder name inside glue_data
@@ -114,6 +114,13 @@ class GlueTask(ClassificationTask):
 
     def _load_tsv(self, split):
         path = self._file(split)
+        if not os.path.isfile(path) and os.path.dirname(path) == self._task_dir():
+            name = os.path.basename(path)
+            expected = os.path.join(self.config.data_dir, self.spec.folder, name)
+            raise DataError(expected, None, (
+                f"not found; --data_dir should be the GLUE folder in the standard layout "
+                f"<data_dir>/{self.spec.folder}/{name} (or the {self.spec.folder} folder "
+                "itself), or pass the file flags."))
         is_test = split.startswith("test")
         spec = self.spec
         table = read_table(path, "tsv", has_header=spec.header or is_test)

@@ -63,7 +63,12 @@ def load_init_checkpoint(path, tokenizer_dir=None, max_seq_length=None):
         import xtremedistil_tf.models.sequence_classifier  # noqa: F401
         import xtremedistil_tf.models.token_classifier  # noqa: F401
 
-        model = keras.models.load_model(path)
+        try:
+            model = keras.models.load_model(path)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"Could not load the Keras model {path!r} ({err}); "
+                             "--init_checkpoint needs a .keras file saved from an "
+                             "xtremedistil_tf Encoder or task model.") from err
         if not isinstance(model, (Encoder, TaskModel)):
             raise ValueError(f"{path!r} holds a {type(model).__name__}, not an Encoder or a "
                              "task model of this package.")
@@ -77,9 +82,11 @@ def load_init_checkpoint(path, tokenizer_dir=None, max_seq_length=None):
             tokenizer = _load_tokenizer(tokenizer_dir, path)
     encoder = model if isinstance(model, Encoder) else model.encoder
     if tokenizer.vocab_size > encoder.config.vocab_size:
-        raise ValueError(f"The tokenizer has {tokenizer.vocab_size} tokens but the encoder "
-                         f"of {path!r} embeds only {encoder.config.vocab_size}; use the "
-                         "tokenizer the model was trained with.")
+        source = tokenizer_dir or (os.path.dirname(os.path.abspath(path))
+                                   if path.endswith(".keras") else path)
+        raise ValueError(f"The tokenizer in {source!r} has {tokenizer.vocab_size} tokens but "
+                         f"the encoder of {path!r} embeds only {encoder.config.vocab_size}; "
+                         "pass --tokenizer with the tokenizer the model was trained with.")
     if max_seq_length is not None and max_seq_length > encoder.config.max_sequence_length:
         raise ValueError(f"--max_seq_length={max_seq_length} is longer than the "
                          f"{encoder.config.max_sequence_length} positions the encoder of "

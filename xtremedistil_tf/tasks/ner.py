@@ -10,7 +10,7 @@ from xtremedistil_tf.tasks.data.tfds_loader import load_tfds, tfds_label_names
 from xtremedistil_tf.tasks.metrics.ner_metrics import entity_scores
 from xtremedistil_tf.tasks.task import Task
 from xtremedistil_tf.utils.atomic_io import write_text
-from xtremedistil_tf.tasks.data.data_error import DataError
+from xtremedistil_tf.utils.data_error import DataError
 
 # name -> (TFDS name pattern, tag feature, our split -> TFDS split)
 _TFDS = {

@@ -3,8 +3,8 @@ import collections
 
 import numpy as np
 
-from xtremedistil_tf.tasks.data.data_error import DataError
 from xtremedistil_tf.tasks.data.examples import Features
+from xtremedistil_tf.utils.data_error import DataError
 
 #: Where one window sits: its example, the position of its first context token in
 #: the input, the context tokens it covers `[start, start + length)`, and which

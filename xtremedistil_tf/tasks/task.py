@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from xtremedistil_tf.tasks.data.batching import length_grouped_order, make_dataset
-from xtremedistil_tf.tasks.data.data_error import DataError
+from xtremedistil_tf.utils.data_error import DataError
 
 
 class Task:

@@ -2,10 +2,10 @@
 import numpy as np
 
 from xtremedistil_tf.tasks.classification_task import ClassificationTask
-from xtremedistil_tf.tasks.data.data_error import DataError
 from xtremedistil_tf.tasks.data.examples import TextExample
 from xtremedistil_tf.tasks.data.table_reader import read_table
 from xtremedistil_tf.tasks.metrics.glue_metrics import accuracy, pearson, spearman
+from xtremedistil_tf.utils.data_error import DataError
 
 _EXTENSIONS = ("tsv", "csv", "jsonl")
 _SPLIT_NAMES = {"train": ("train",), "dev": ("dev", "validation", "valid"), "test": ("test",)}

@@ -1,10 +1,12 @@
 """Read tokenizer arguments from a Hugging Face folder, and write such a folder."""
 import base64
+import io
 import json
 import os
 import tempfile
 
 from xtremedistil_tf.tokenizers import _backends
+from xtremedistil_tf.utils.text_files import read_json, read_text
 
 SENTENCEPIECE_FILES = ("sentencepiece.bpe.model", "spiece.model")
 # tokenizer_config.json flags that transformers 5 applies on top of tokenizer.json.
@@ -23,8 +25,7 @@ def _read_json(folder, name):
     path = os.path.join(folder, name)
     if not os.path.isfile(path):
         return {}
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+    return read_json(path)
 
 
 def _token_content(value):
@@ -103,9 +104,9 @@ def load_kwargs(folder):
     if "tokenizer.json" in files:
         kwargs = _from_tokenizer_json(_read_json(folder, "tokenizer.json"))
     elif "vocab.txt" in files:
-        with open(os.path.join(folder, "vocab.txt"), encoding="utf-8") as f:
-            # Like the Rust reader transformers uses: one token a line, right-stripped.
-            vocab = [line.rstrip() for line in f.read().split("\n")]
+        text = read_text(os.path.join(folder, "vocab.txt"))
+        # Like the Rust reader transformers uses: one token a line, right-stripped.
+        vocab = [line.rstrip() for line in text.split("\n")]
         if vocab and vocab[-1] == "":
             vocab.pop()
         kwargs = {"family": "wordpiece", "vocab": vocab}
@@ -115,8 +116,8 @@ def load_kwargs(folder):
                   "special_tokens": {"unk_token": pieces[unk_id][0]}}
     elif {"vocab.json", "merges.txt"} <= files:
         vocab_ids = _read_json(folder, "vocab.json")
-        with open(os.path.join(folder, "merges.txt"), encoding="utf-8") as f:
-            lines = [line.rstrip("\n") for line in f]
+        text = read_text(os.path.join(folder, "merges.txt"))
+        lines = [line.rstrip("\n") for line in io.StringIO(text, newline=None)]
         merges = [tuple(line.split(" ")) for line in lines
                   if line and not line.startswith("#version")]
         kwargs = {"family": "bpe", "vocab": _ordered_vocab(vocab_ids, {}), "merges": merges}

@@ -9,6 +9,7 @@ seconds to trace, this way it is a few hundred.
 import tensorflow as tf
 
 from xtremedistil_tf.tokenizers._char_table import IDENTITY, SPACED
+from xtremedistil_tf.tokenizers.tokenizer import longest_first_lengths
 
 
 def lengths_of(splits):
@@ -76,21 +77,10 @@ def normalize_and_split_words(texts, run_starts, run_modes, run_rows, rows):
 def truncate_longest_first(first, second, budget):
     """HF `longest_first` truncation of pairs to `budget` tokens in all.
 
-    When both segments are too long, the shorter one keeps `budget // 2`
-    tokens (the first one when they tie) and the other keeps the rest.
     `first`, `second`: `(values, splits)`; returns the two truncated pairs.
     """
     n1, n2 = lengths_of(first[1]), lengths_of(second[1])
-    budget = tf.cast(budget, n1.dtype)
-    half = budget // 2
-    first_longer = n1 > n2
-    keep2_if_first_longer = tf.minimum(n2, half)
-    keep1_if_first_longer = tf.minimum(n1, budget - keep2_if_first_longer)
-    keep1_otherwise = tf.minimum(n1, half)
-    keep2_otherwise = tf.minimum(n2, budget - keep1_otherwise)
-    fits = n1 + n2 <= budget
-    keep1 = tf.where(fits, n1, tf.where(first_longer, keep1_if_first_longer, keep1_otherwise))
-    keep2 = tf.where(fits, n2, tf.where(first_longer, keep2_if_first_longer, keep2_otherwise))
+    keep1, keep2 = longest_first_lengths(n1, n2, tf.cast(budget, n1.dtype), ops=tf)
     return take_rows(*first, keep1), take_rows(*second, keep2)
 
 

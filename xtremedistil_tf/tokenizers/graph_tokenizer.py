@@ -34,13 +34,15 @@ class GraphTokenizer(keras.layers.Layer):
 
     The exact mode converts to TFLite only with Select TF ops (Flex: string,
     Unicode and regex ops), which the LiteRT pip runtime lacks.
-    `tflite_compatible=True` uses only TFLite builtins and tensorflow-text ops
-    with TFLite kernels (register `tensorflow_text.tflite_registrar.
+    `tflite_compatible=True` is the package's one LiteRT tokenizer (the text-in
+    LiteRT export uses it): only TFLite builtins and tensorflow-text ops with
+    TFLite kernels (register `tensorflow_text.tflite_registrar.
     SELECT_TFTEXT_OPS`), at the price of rare differences from HF: WordPiece
     uses `FastBertTokenizer` (compatibility-maps characters such as "ﬁ" or
     full-width forms, turns control characters into spaces, limits words in
     bytes, not characters), literal special-token strings are tokenized as
-    text, and SentencePiece does not split on U+0085.
+    text, and SentencePiece does not split on U+0085. Export compares it with
+    the host tokenizer on the parity sample and refuses a model that disagrees.
 
     Args:
         family: "wordpiece" or "sentencepiece".

@@ -210,12 +210,14 @@ class Tokenizer:
         segments = {"A": self._encode_plain(texts)}
         if text_pairs is not None:
             segments["B"] = self._encode_plain(text_pairs)
-        rows, num_truncated = [], 0
+        n1 = np.array([len(x) for x in segments["A"]], np.int64)
+        n2 = (np.array([len(x) for x in segments["B"]], np.int64) if text_pairs is not None
+              else np.zeros_like(n1))
+        keep1, keep2 = longest_first_lengths(n1, n2, budget)
+        num_truncated = int(np.sum(keep1 + keep2 < n1 + n2))
+        rows = []
         for i in range(len(texts)):
-            n1 = len(segments["A"][i])
-            n2 = len(segments["B"][i]) if text_pairs is not None else 0
-            keep = dict(zip("AB", longest_first_lengths(n1, n2, budget)))
-            num_truncated += keep["A"] + keep["B"] < n1 + n2
+            keep = {"A": keep1[i], "B": keep2[i]}
             ids, types = [], []
             for what, type_id in layout:
                 part = segments[what][i][:keep[what]] if what in segments else [what]
@@ -261,20 +263,28 @@ class Tokenizer:
                 f"vocab_size={self.vocab_size}, do_lower_case={self.do_lower_case})")
 
 
-def longest_first_lengths(n1, n2, budget):
-    """Tokens each segment keeps under HF `longest_first` truncation to `budget`.
+def longest_first_lengths(n1, n2, budget, ops=np):
+    """Tokens each segment keeps under HF `longest_first` truncation to `budget` in all.
 
-    When both are too long, the shorter keeps `budget // 2` (the first when
-    they tie) and the other the rest; checked against the Rust tokenizer for
-    all lengths in the tests. With `n2 == 0` it is plain truncation.
+    The package's one truncation rule: the host `Tokenizer` calls it on numpy
+    arrays, the in-graph `GraphTokenizer` on tensors (`ops=tf`). When both
+    segments are too long, the shorter keeps `budget // 2` tokens (the first
+    when they tie) and the other the rest; a pair that fits comes out whole from
+    the same formulas, and `n2 = 0` is plain truncation of one text. Checked
+    against the Rust tokenizer for all lengths in the tests.
+
+    Args:
+        n1, n2: lengths of the first and second segments (ints, arrays or tensors).
+        budget: tokens the two may hold together.
+        ops: a module with `minimum` and `where`: numpy or tensorflow.
+
+    Returns `(keep1, keep2)`, shaped like `n1`.
     """
-    if n1 + n2 <= budget:
-        return n1, n2
-    if n1 > n2:
-        keep2 = min(n2, budget // 2)
-        return min(n1, budget - keep2), keep2
-    keep1 = min(n1, budget // 2)
-    return keep1, min(n2, budget - keep1)
+    first_longer = n1 > n2
+    keep_short = ops.minimum(ops.where(first_longer, n2, n1), budget // 2)
+    keep_long = ops.minimum(ops.where(first_longer, n1, n2), budget - keep_short)
+    return (ops.where(first_longer, keep_long, keep_short),
+            ops.where(first_longer, keep_short, keep_long))
 
 
 def _as_lists(texts, text_pairs):

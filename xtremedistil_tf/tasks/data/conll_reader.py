@@ -1,8 +1,10 @@
 """Reads CoNLL-style files: one token per line, blank lines between sentences."""
+import io
 import os
 
-from xtremedistil_tf.tasks.data.data_error import DataError
 from xtremedistil_tf.tasks.data.examples import TokenExample
+from xtremedistil_tf.utils.data_error import DataError
+from xtremedistil_tf.utils.text_files import read_text
 
 
 def read_conll(path, tag_column=-1, strip_language_prefix=False):
@@ -36,7 +38,7 @@ def read_conll(path, tag_column=-1, strip_language_prefix=False):
         words.clear()
         tags.clear()
 
-    with open(path, encoding="utf-8-sig") as f:
+    with io.StringIO(read_text(path, "utf-8-sig"), newline=None) as f:
         for number, line in enumerate(f, 1):
             fields = line.split()
             if not fields:

@@ -1,10 +1,12 @@
 """Reads TSV, CSV and JSONL tables, checking every row against the header."""
 import csv
 import dataclasses
+import io
 import json
 import os
 
-from xtremedistil_tf.tasks.data.data_error import DataError
+from xtremedistil_tf.utils.data_error import DataError
+from xtremedistil_tf.utils.text_files import read_text
 
 FILE_FORMATS = ("tsv", "csv", "jsonl")
 
@@ -55,7 +57,7 @@ def infer_format(path):
 
 def _read_delimited(path, delimiter):
     records = []
-    with open(path, encoding="utf-8-sig", newline="") as f:
+    with io.StringIO(read_text(path, "utf-8-sig"), newline="") as f:
         if delimiter == "\t":
             # GLUE TSVs hold unbalanced quotes: split on tabs only, never unquote.
             for number, line in enumerate(f, 1):
@@ -74,7 +76,7 @@ def _read_delimited(path, delimiter):
 
 def _read_jsonl(path):
     records, keys = [], []
-    with open(path, encoding="utf-8-sig") as f:
+    with io.StringIO(read_text(path, "utf-8-sig"), newline=None) as f:
         for number, line in enumerate(f, 1):
             if not line.strip():
                 continue

@@ -1,4 +1,14 @@
-"""Reads TensorFlow Datasets splits as plain Python records."""
+"""Reads TensorFlow Datasets splits as plain Python records.
+
+tensorflow-datasets is the optional `tfds` extra: only `--data_source=tfds`
+and `tfds:` transfer data need it.
+"""
+from xtremedistil_tf.utils.optional_imports import require
+
+
+def import_tfds(feature="TFDS data (--data_source=tfds)"):
+    """The `tensorflow_datasets` module; `MissingDependencyError` naming the extra if absent."""
+    return require("tensorflow_datasets", "tfds", feature)
 
 
 def _plain(value):
@@ -19,8 +29,7 @@ def load_tfds(name, split, data_dir=None):
     The dataset is downloaded and prepared into `data_dir` (TFDS's default
     folder when empty) on first use, as TFDS does.
     """
-    import tensorflow_datasets as tfds  # Slow to import; only TFDS runs need it.
-
+    tfds = import_tfds()  # Slow to import; only TFDS runs need it.
     try:
         dataset = tfds.load(name, split=split, data_dir=data_dir or None, shuffle_files=False)
     except Exception as err:  # TFDS raises many types; all mean the same to a user.
@@ -33,8 +42,7 @@ def load_tfds(name, split, data_dir=None):
 
 def tfds_label_names(name, feature="label", data_dir=None):
     """Class names of a `ClassLabel` feature (e.g. the tags of `wikiann/en`)."""
-    import tensorflow_datasets as tfds
-
+    tfds = import_tfds()
     info = tfds.builder(name, data_dir=data_dir or None).info
     label = info.features[feature]
     label = getattr(label, "feature", label)  # Sequence(ClassLabel) -> ClassLabel.

@@ -1,67 +1,45 @@
-"""GLUE metrics, written in numpy so that the library needs neither sklearn nor scipy."""
+"""GLUE metrics through scikit-learn and scipy, the calls the GLUE baselines make."""
+import warnings
+
 import numpy as np
+from scipy import stats
+from sklearn import metrics
 
 
 def accuracy(labels, predictions):
-    labels, predictions = np.asarray(labels), np.asarray(predictions)
-    if labels.size == 0:
+    if len(labels) == 0:
         raise ValueError("accuracy of an empty set is undefined; evaluate on at least one example.")
-    return float(np.mean(labels == predictions))
+    return float(metrics.accuracy_score(labels, predictions))
 
 
 def binary_f1(labels, predictions, positive=1):
-    """F1 of the positive class, as GLUE reports it for MRPC and QQP."""
+    """F1 of the positive class, as GLUE reports it for MRPC and QQP; 0 without positives."""
     labels = np.asarray(labels) == positive
     predictions = np.asarray(predictions) == positive
-    true_pos = np.sum(labels & predictions)
-    denom = np.sum(labels) + np.sum(predictions)
-    return float(2.0 * true_pos / denom) if denom else 0.0
+    return float(metrics.f1_score(labels, predictions, zero_division=0))
 
 
 def matthews_corrcoef(labels, predictions):
-    """Matthews correlation for any number of classes (the multiclass R_K form)."""
-    labels, predictions = np.asarray(labels), np.asarray(predictions)
-    classes, encoded = np.unique(np.concatenate([labels, predictions]), return_inverse=True)
-    y, p = encoded[:len(labels)], encoded[len(labels):]
-    confusion = np.zeros((len(classes), len(classes)), np.float64)
-    np.add.at(confusion, (y, p), 1.0)
-    true_counts, pred_counts = confusion.sum(1), confusion.sum(0)
-    correct, total = np.trace(confusion), confusion.sum()
-    cov_yp = correct * total - true_counts @ pred_counts
-    cov_yy = total * total - true_counts @ true_counts
-    cov_pp = total * total - pred_counts @ pred_counts
-    # A constant prediction (or constant truth) carries no correlation.
-    if cov_yy == 0 or cov_pp == 0:
-        return 0.0
-    return float(cov_yp / np.sqrt(cov_yy * cov_pp))
+    """Matthews correlation (multiclass too); 0 for a constant prediction or truth."""
+    return float(metrics.matthews_corrcoef(labels, predictions))
+
+
+def _correlation(function, x, y):
+    """NaN where the correlation is undefined: fewer than 2 points or a constant side."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    if len(x) < 2 or np.all(x == x[0]) or np.all(y == y[0]):
+        return float("nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(function(x, y).statistic)
 
 
 def pearson(x, y):
-    x = np.asarray(x, np.float64)
-    y = np.asarray(y, np.float64)
-    dx, dy = x - x.mean(), y - y.mean()
-    denom = np.sqrt(np.sum(dx * dx) * np.sum(dy * dy))
-    if denom == 0:
-        return float("nan")
-    return float(np.sum(dx * dy) / denom)
-
-
-def _average_ranks(values):
-    """Ranks from 1, ties sharing the mean of the ranks they span."""
-    values = np.asarray(values)
-    order = np.argsort(values, kind="mergesort")
-    sorted_values = values[order]
-    starts = np.concatenate([[True], sorted_values[1:] != sorted_values[:-1]])
-    group = np.cumsum(starts) - 1
-    first = np.flatnonzero(starts)
-    last = np.concatenate([first[1:], [len(values)]]) - 1
-    ranks = np.empty(len(values), np.float64)
-    ranks[order] = (first[group] + last[group]) / 2.0 + 1.0
-    return ranks
+    return _correlation(stats.pearsonr, x, y)
 
 
 def spearman(x, y):
-    return pearson(_average_ranks(x), _average_ranks(y))
+    return _correlation(stats.spearmanr, x, y)
 
 
 def glue_metrics(task, labels, predictions):

@@ -1,101 +1,27 @@
-"""Entity-level precision, recall and F1 with conlleval / seqeval semantics."""
-import collections
+"""Entity-level precision, recall and F1 through seqeval, strict or conlleval-style."""
+import warnings
 
-SCHEMES = ("IOB2", "IOBES")
-MODES = ("strict", "conlleval")
+from seqeval.metrics import classification_report
+from seqeval.scheme import IOB2, IOBES
+
 # "BIO" is the common name of IOB2: every entity starts with B-.
-_SCHEME_ALIASES = {"BIO": "IOB2", "IOB2": "IOB2", "IOBES": "IOBES", "BIOES": "IOBES"}
-_STRICT_RULES = {
-    "IOB2": {"allowed": set("IOB"), "starts": set("B"),
-             "inside": {("B", "I"), ("I", "I")}, "closers": set("BI")},
-    "IOBES": {"allowed": set("IOBES"), "starts": set("BS"),
-              "inside": {("B", "I"), ("B", "E"), ("I", "I"), ("I", "E")},
-              "closers": set("ES")},
-}
+SCHEMES = {"IOB2": IOB2, "BIO": IOB2, "IOBES": IOBES, "BIOES": IOBES}
+MODES = ("strict", "conlleval")
+_PREFIXES = {IOB2: ("B", "I"), IOBES: ("B", "I", "E", "S")}
+_AVERAGES = ("micro avg", "macro avg", "weighted avg")
 
 
-def _split(tag):
-    if tag == "O":
-        return "O", ""
-    prefix, _, kind = tag.partition("-")
-    return prefix[:1], kind or "_"
-
-
-def _chunk_ends(prev_prefix, prefix, prev_kind, kind):
-    if prev_prefix in ("E", "S"):
-        return True
-    if prev_prefix in ("B", "I") and prefix in ("B", "S", "O"):
-        return True
-    return prev_prefix != "O" and prev_kind != kind
-
-
-def _chunk_starts(prev_prefix, prefix, prev_kind, kind):
-    if prefix in ("B", "S"):
-        return True
-    if prefix in ("I", "E") and prev_prefix in ("E", "S", "O"):
-        return True
-    return prefix != "O" and prev_kind != kind
-
-
-def conlleval_entities(tags):
-    """Entities `(type, start, end_exclusive)` read the lenient conlleval way.
-
-    An I- (or E-) tag after O or after another type opens a new entity, so
-    every non-O tag belongs to some entity.
-    """
-    entities, start = [], None
-    prev_prefix, prev_kind = "O", ""
-    for i, tag in enumerate(list(tags) + ["O"]):
-        prefix, kind = _split(tag)
-        if start is not None and _chunk_ends(prev_prefix, prefix, prev_kind, kind):
-            entities.append((prev_kind, start, i))
-            start = None
-        if _chunk_starts(prev_prefix, prefix, prev_kind, kind):
-            start = i
-        prev_prefix, prev_kind = prefix, kind
-    return entities
-
-
-def strict_entities(tags, scheme="IOB2"):
-    """Entities `(type, start, end_exclusive)` that are well formed under `scheme`.
-
-    IOB2: B-X followed by any I-X. IOBES: S-X alone, or B-X, I-X..., E-X. A tag
-    sequence that breaks the pattern (I-X after O, B-X without E-X in IOBES)
-    forms no entity.
-    """
-    rules = _STRICT_RULES[_canonical_scheme(scheme)]
-    parsed = [_split(t) for t in tags] + [("O", "")]
-    for position, (prefix, _) in enumerate(parsed[:-1]):
-        if prefix not in rules["allowed"]:
-            raise ValueError(f"Tag {tags[position]!r} at position {position} is not valid in "
-                             f"the {scheme} scheme (prefixes {sorted(rules['allowed'])}); "
-                             "pick the scheme your tags use.")
-    entities, i = [], 0
-    while i < len(tags):
-        prefix, kind = parsed[i]
-        if prefix not in rules["starts"]:
-            i += 1
-            continue
-        j, prev = i + 1, parsed[i]
-        while (prev[0], parsed[j][0]) in rules["inside"] and parsed[j][1] == kind:
-            prev, j = parsed[j], j + 1
-        if prev[0] in rules["closers"]:
-            entities.append((kind, i, j))
-        i = j
-    return entities
-
-
-def _canonical_scheme(scheme):
-    if scheme not in _SCHEME_ALIASES:
-        raise ValueError(f"Unknown tagging scheme {scheme!r}; valid: {sorted(_SCHEME_ALIASES)}.")
-    return _SCHEME_ALIASES[scheme]
-
-
-def _prf(correct, predicted, gold):
-    precision = correct / predicted if predicted else 0.0
-    recall = correct / gold if gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
+def _check_tags(sequences, scheme, name):
+    """seqeval's strict mode fails on a tag outside `scheme` without saying where."""
+    allowed = _PREFIXES[SCHEMES[scheme]]
+    for index, tags in enumerate(sequences):
+        for position, tag in enumerate(tags):
+            prefix, dash, _ = tag.partition("-")
+            if tag != "O" and not (dash and prefix in allowed):
+                raise ValueError(f"{name} tag {tag!r} (sentence {index}, position {position}) "
+                                 f"is not valid in the {scheme} scheme, whose tags are O and "
+                                 f"{'/'.join(allowed)}-<type>; pick the "
+                                 "scheme your tags use.")
 
 
 def entity_scores(true_sequences, pred_sequences, scheme="IOB2", mode="strict"):
@@ -104,35 +30,40 @@ def entity_scores(true_sequences, pred_sequences, scheme="IOB2", mode="strict"):
     Args:
         true_sequences: list of gold tag lists, one per sentence.
         pred_sequences: list of predicted tag lists, aligned with the gold ones.
-        scheme: "IOB2" (alias "BIO") or "IOBES".
-        mode: "strict" (seqeval `mode="strict"`: only well-formed entities
-            count) or "conlleval" (seqeval's default, the conlleval script).
+        scheme: "IOB2" (alias "BIO") or "IOBES" (alias "BIOES").
+        mode: "strict" (seqeval `mode="strict"`: only entities well formed
+            under `scheme` count) or "conlleval" (seqeval's default, which
+            reads tags the way the CoNLL `conlleval` script does: an I- tag after
+            O opens an entity).
 
     Returns a dict with `precision`, `recall`, `f1` (fractions) and `per_type`,
-    a dict of type to its `precision`, `recall`, `f1` and `support`.
+    a dict of type to its `precision`, `recall`, `f1` and `support` (gold count).
     """
     if mode not in MODES:
         raise ValueError(f"Unknown mode {mode!r}; valid: {list(MODES)}.")
+    if scheme not in SCHEMES:
+        raise ValueError(f"Unknown tagging scheme {scheme!r}; valid: {sorted(SCHEMES)}.")
     if len(true_sequences) != len(pred_sequences):
         raise ValueError(f"{len(true_sequences)} gold sentences but {len(pred_sequences)} "
                          "predicted; they must pair up one to one.")
-    gold, pred = set(), set()
-    for index, (tags, guess) in enumerate(zip(true_sequences, pred_sequences)):
+    gold = [list(tags) for tags in true_sequences]
+    pred = [list(tags) for tags in pred_sequences]
+    for index, (tags, guess) in enumerate(zip(gold, pred)):
         if len(tags) != len(guess):
             raise ValueError(f"Sentence {index} has {len(tags)} gold tags but {len(guess)} "
                              "predicted; predict one tag per word.")
-        if mode == "strict":
-            gold.update((index,) + e for e in strict_entities(tags, scheme))
-            pred.update((index,) + e for e in strict_entities(guess, scheme))
-        else:
-            gold.update((index,) + e for e in conlleval_entities(tags))
-            pred.update((index,) + e for e in conlleval_entities(guess))
-    correct = gold & pred
-    precision, recall, f1 = _prf(len(correct), len(pred), len(gold))
-    counts = {name: collections.Counter(e[1] for e in group)
-              for name, group in (("correct", correct), ("pred", pred), ("gold", gold))}
-    per_type = {}
-    for kind in sorted(set(counts["gold"]) | set(counts["pred"])):
-        p, r, f = _prf(counts["correct"][kind], counts["pred"][kind], counts["gold"][kind])
-        per_type[kind] = {"precision": p, "recall": r, "f1": f, "support": counts["gold"][kind]}
-    return {"precision": precision, "recall": recall, "f1": f1, "per_type": per_type}
+    kwargs = {}
+    if mode == "strict":
+        _check_tags(gold, scheme, "Gold")
+        _check_tags(pred, scheme, "Predicted")
+        kwargs = {"mode": "strict", "scheme": SCHEMES[scheme]}
+    with warnings.catch_warnings():
+        # Averages over no entity type at all warn about empty means.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        report = classification_report(gold, pred, output_dict=True, zero_division=0, **kwargs)
+    micro = report["micro avg"]
+    per_type = {kind: {"precision": float(row["precision"]), "recall": float(row["recall"]),
+                       "f1": float(row["f1-score"]), "support": int(row["support"])}
+                for kind, row in sorted(report.items()) if kind not in _AVERAGES}
+    return {"precision": float(micro["precision"]), "recall": float(micro["recall"]),
+            "f1": float(micro["f1-score"]), "per_type": per_type}

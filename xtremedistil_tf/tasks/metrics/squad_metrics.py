@@ -1,4 +1,11 @@
-"""SQuAD v1.1 / v2.0 exact match and F1 with the official answer normalisation."""
+"""SQuAD v1.1 / v2.0 exact match and F1 by the rules of the official evaluation scripts.
+
+The official `evaluate-v1.1.py` and `evaluate-v2.0.py` are scripts, not a
+package we could depend on, so their rules are written out here: the answer
+normalisation, v2.0 dropping gold answers that normalise to nothing, and the
+one place the two versions score differently (an empty prediction against an
+empty gold answer: F1 0 in v1.1, 1 in v2.0).
+"""
 import collections
 import re
 import string
@@ -18,11 +25,16 @@ def exact_match(prediction, gold):
     return float(normalize_answer(prediction) == normalize_answer(gold))
 
 
-def f1_score(prediction, gold):
-    """Bag-of-words F1 between normalised answers; an empty side scores 1 only if both are."""
+def f1_score(prediction, gold, v2=True):
+    """Bag-of-words F1 between normalised answers.
+
+    With `v2`, an empty side scores 1 exactly when both are empty (no answer
+    predicted for an unanswerable question); v1.1 scores anything without a
+    shared word 0.
+    """
     pred_tokens = normalize_answer(prediction).split()
     gold_tokens = normalize_answer(gold).split()
-    if not pred_tokens or not gold_tokens:
+    if v2 and (not pred_tokens or not gold_tokens):
         return float(pred_tokens == gold_tokens)
     common = collections.Counter(pred_tokens) & collections.Counter(gold_tokens)
     overlap = sum(common.values())
@@ -52,7 +64,7 @@ def _question_scores(gold, predictions, v2=True):
             raise ValueError(f"Question {qid!r} has no gold answer; SQuAD v1.1 scoring needs "
                              "at least one (score unanswerable questions as SQuAD v2.0).")
         exact[qid] = max(exact_match(predictions[qid], g) for g in golds)
-        f1[qid] = max(f1_score(predictions[qid], g) for g in golds)
+        f1[qid] = max(f1_score(predictions[qid], g, v2) for g in golds)
     return exact, f1
 
 
@@ -140,4 +152,6 @@ def tune_null_threshold(gold, span_predictions, null_diffs):
 
 
 def _has_answer(gold):
-    return {q: gold_texts(answers) != [""] for q, answers in gold.items()}
+    # As the official script: by the gold list itself, even when every answer in it
+    # normalises to nothing (then neither a span nor abstaining scores).
+    return {q: bool(answers) for q, answers in gold.items()}

@@ -1,6 +1,6 @@
-"""Answers a TF Serving REST predict request body by calling a SavedModel signature.
+"""Test helper: answers a TF Serving REST predict request body with a SavedModel signature.
 
-There is no TF Serving binary in this environment; this module does what its
+There is no TF Serving binary in the test environment; this module does what its
 REST front end does with a `POST /v1/models/<name>:predict` body (row format
 `instances` or columnar `inputs`), so that tests can show the documented request
 reaches the signature with the right names, shapes and types.
