@@ -22,7 +22,8 @@ from absl import flags, logging  # noqa: E402
 
 from xtremedistil_tf.tasks import (  # noqa: E402
     TASKS, FinetuneConfig, TaskConfig, finetune, get_task)
-from xtremedistil_tf.tasks.init_checkpoint import load_init_checkpoint  # noqa: E402
+from xtremedistil_tf.tasks.init_checkpoint import (  # noqa: E402
+    load_init_checkpoint, resolve_pooling)
 from xtremedistil_tf.utils.atomic_io import write_json  # noqa: E402
 from xtremedistil_tf.utils.cli import check_writable_dir, run  # noqa: E402
 from xtremedistil_tf.utils.flag_files import write_flags_file  # noqa: E402
@@ -67,7 +68,13 @@ flags.DEFINE_enum("tag_scheme", "auto", ["auto", "IOB2", "BIO", "IOBES"], "NER t
 flags.DEFINE_string("language", "en", "NER language (TFDS wikiann/<language>, PAN-X files).")
 # Training.
 flags.DEFINE_integer("epochs", 3, "Training epochs; 0 only evaluates a fine-tuned model.")
-flags.DEFINE_float("learning_rate", 5e-5, "Peak AdamW learning rate.")
+flags.DEFINE_float("learning_rate", None, "Peak AdamW learning rate; default by the encoder's "
+                   "width: 5e-5 from hidden 512 up (BERT-base), 1e-4 below (small students).")
+flags.DEFINE_enum("pooling", "auto", ["auto", "pooled_output", "first", "mean"],
+                  "What a new sentence-level head reads: BERT's pooler, the [CLS] vector, the "
+                  "mean of the token vectors, or auto: the pooling the checkpoint's "
+                  "sentence-transformers files declare (distilled students and "
+                  "all-MiniLM-L6-v2: mean), else the pooler.")
 flags.DEFINE_integer("batch_size", 32, "Training batch size.")
 flags.DEFINE_integer("eval_batch_size", 64, "Prediction batch size.")
 flags.DEFINE_float("warmup_proportion", 0.1, "Fraction of steps with a rising learning rate.")
@@ -141,7 +148,8 @@ def main(argv):
         batch_size=FLAGS.batch_size, eval_batch_size=FLAGS.eval_batch_size,
         warmup_proportion=FLAGS.warmup_proportion, weight_decay=FLAGS.weight_decay,
         clipnorm=FLAGS.clipnorm, seed=FLAGS.seed, save_model=FLAGS.save_model,
-        predict_test=FLAGS.predict_test, verbose=FLAGS.verbose).validate()
+        predict_test=FLAGS.predict_test, verbose=FLAGS.verbose,
+        pooling=resolve_pooling(FLAGS.pooling, FLAGS.init_checkpoint)).validate()
     task = get_task(FLAGS.task, task_config)
     check_writable_dir(FLAGS.output_dir, "--output_dir")
     model, tokenizer = load_init_checkpoint(FLAGS.init_checkpoint, FLAGS.tokenizer,
