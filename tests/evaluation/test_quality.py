@@ -93,3 +93,13 @@ def test_missing_split_file_names_the_path(tmp_path):
     config = QualityConfig(tasks=("sst2",), data_dir=str(tmp_path / "glue"))
     with pytest.raises(Exception, match="SST-2"):
         load_task_data(config)
+
+
+def test_probe_ignores_constant_features():
+    from xtremedistil_tf.evaluation.quality import _probe_accuracy
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 4)).astype(np.float32)
+    x[:, 2] = 3.0  # a dead dimension: its float32 variance is ~1e-14, not 0
+    y = (x[:, 0] > 0).astype(int)
+    assert _probe_accuracy(x[:150], y[:150], x[150:], y[150:], seed=0) > 0.9

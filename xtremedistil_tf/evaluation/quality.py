@@ -130,10 +130,14 @@ def _probe_accuracy(train_x, train_y, dev_x, dev_y, seed):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    # Constant features (a LayerNorm dimension whose gain is 0) would divide by ~0.
+    train_x, dev_x = np.asarray(train_x, np.float64), np.asarray(dev_x, np.float64)
+    spread = train_x.std(axis=0)
+    keep = spread > 1e-6 * max(float(spread.max()), 1e-12)
     probe = make_pipeline(StandardScaler(), LogisticRegressionCV(
         Cs=[0.01, 0.1, 1.0], cv=3, max_iter=2000, random_state=seed))
-    probe.fit(train_x, train_y)
-    return float(probe.score(dev_x, dev_y))
+    probe.fit(train_x[:, keep], train_y)
+    return float(probe.score(dev_x[:, keep], dev_y))
 
 
 def _pair_features(first, second):
