@@ -12,6 +12,9 @@ GLUE data (`glue_data/<TASK>/*.tsv` or TFDS) and score frozen embeddings:
   sentence rather than how it reads an untrained pair. The regularisation is
   picked by 3-fold cross-validation on the training split, never on dev. Tasks
   without a training split here (e.g. QNLI, whose train file is large) get no probe.
+- `probe_mean_train_cv`, `probe_cls_train_cv`: the probes' cross-validated
+  accuracy on the training split; `selection_score` averages them to choose
+  between models without touching dev.
 - `cosine_auc` (pair tasks): ROC AUC of the cosine between the two sentences'
   separately encoded mean-pooled vectors, against the positive label
   (paraphrase, entailment). It needs no training at all.
@@ -34,6 +37,8 @@ _POSITIVE = {"mrpc": "1", "qqp": "1", "rte": "entailment", "qnli": "entailment",
              "wnli": "1", "mnli": "entailment"}
 _PAIR_TASKS = tuple(sorted(_POSITIVE))
 QUALITY_TASKS = ("sst2", "cola", "mrpc", "qqp", "rte", "qnli", "wnli", "mnli")
+# Suffix of the cross-validated training-split accuracies (selection, not report).
+TRAIN_CV = "_train_cv"
 # Lengths are padded up to a multiple of this, so the encoder traces few shapes.
 _LENGTH_BUCKET = 16
 
@@ -137,7 +142,11 @@ def _probe_accuracy(train_x, train_y, dev_x, dev_y, seed):
     probe = make_pipeline(StandardScaler(), LogisticRegressionCV(
         Cs=[0.01, 0.1, 1.0], cv=3, max_iter=2000, random_state=seed))
     probe.fit(train_x[:, keep], train_y)
-    return float(probe.score(dev_x[:, keep], dev_y))
+    search = probe[-1]
+    # Cross-validated accuracy on the training split at the chosen C: a score that
+    # never saw dev, fit for choosing between models.
+    cv = np.mean([scores.mean(axis=0).max() for scores in search.scores_.values()])
+    return float(probe.score(dev_x[:, keep], dev_y)), float(cv)
 
 
 def _pair_features(first, second):
@@ -209,18 +218,28 @@ def evaluate_model(model, tokenizer, config, data=None, log=print):
         dev_mean, dev_cls, dev_y, dev_cosine = vectors(task.dev)
         if task.train is not None:
             train_mean, train_cls, train_y, _ = vectors(task.train)
-            scores["probe_mean"] = _probe_accuracy(train_mean, train_y, dev_mean, dev_y,
-                                                   config.seed)
-            scores["probe_cls"] = _probe_accuracy(train_cls, train_y, dev_cls, dev_y,
-                                                  config.seed)
+            scores["probe_mean"], scores[f"probe_mean{TRAIN_CV}"] = _probe_accuracy(
+                train_mean, train_y, dev_mean, dev_y, config.seed)
+            scores["probe_cls"], scores[f"probe_cls{TRAIN_CV}"] = _probe_accuracy(
+                train_cls, train_y, dev_cls, dev_y, config.seed)
         if dev_cosine is not None and name in _POSITIVE:
             from sklearn.metrics import roc_auc_score
 
             scores["cosine_auc"] = float(roc_auc_score(dev_y == _POSITIVE[name], dev_cosine))
         results[name] = scores
         if log is not None:
-            log(f"  {name}: " + ", ".join(f"{k}={v:.4f}" for k, v in scores.items()))
+            log(f"  {name}: " + ", ".join(f"{k}={v:.4f}" for k, v in scores.items()
+                                          if not k.endswith(TRAIN_CV)))
     return results
+
+
+def selection_score(result):
+    """Mean cross-validated probe accuracy on the tasks' training splits, or None.
+
+    For choosing between models (e.g. a run's start and its end) without looking
+    at dev: the dev figures stay an unbiased report.
+    """
+    return mean_score(result, f"probe_mean{TRAIN_CV}")
 
 
 def mean_score(result, metric):
@@ -241,7 +260,7 @@ def format_quality_table(results, columns=None):
     rows = []
     first = results[columns[0]]
     for task, scores in first.items():
-        for metric in scores:
+        for metric in [m for m in scores if not m.endswith(TRAIN_CV)]:
             rows.append((f"{task} {metric}",
                          [results[c].get(task, {}).get(metric) for c in columns]))
     for metric in ("probe_mean", "probe_cls", "cosine_auc"):
