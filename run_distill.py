@@ -1,44 +1,65 @@
-"""Distil a teacher encoder into a small student.
+"""Distil a teacher into a small student: task-agnostic, or task transfer.
 
     python run_distill.py --flagfile=flags/l6h256.cfg
 
 With no network this distils the packaged all-MiniLM-L6-v2 into a 6-layer,
 256-wide student on English prose shipped with Python, in about 10 minutes on
-2 CPU cores. Rerunning the same command after a crash resumes from the last
-checkpoint in --output_dir. Paper-scale recipes are in flags/paper/.
+2 CPU cores.
+
+    python run_distill.py --flagfile=flags/task_transfer.cfg --data_dir=../shared/data/glue
+
+XtremeDistil's task transfer: MiniLM fine-tuned on SST-2, then distilled in
+three stages (hidden states, logits, hard labels) with gradual unfreezing into
+a task student whose encoder is the universal checkpoint (hf_student/).
+
+Rerunning the same command after a crash resumes from the last checkpoint in
+--output_dir. Paper-scale recipes are in flags/paper/.
 """
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
+
+from xtremedistil_tf import flags_common  # noqa: E402
 
 STAGE_NAMES = ("representation", "logits", "labels")
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("teacher", "minilm", "HF folder or hub name of the teacher; 'minilm' is the "
-                    "packaged all-MiniLM-L6-v2.")
-flags.DEFINE_string("student", "l6h256", "Encoder preset (l6h256, l6h384, l12h384, ...) or HF folder.")
-flags.DEFINE_enum("student_init", "teacher_svd",
-                  ["random", "teacher_svd", "etd_rand", "etd_impt", "checkpoint"],
-                  "Student initialisation: teacher_svd (embeddings from the teacher's by SVD), "
-                  "etd_rand / etd_impt (Extract-Then-Distill from the teacher's weights), "
-                  "checkpoint (--student_checkpoint) or random.")
-flags.DEFINE_string("student_checkpoint", None,
-                    "HF folder or .keras file to start the student from (student_init=checkpoint).")
+# Shared groups: the same names and meanings in every entry script.
+flags_common.define_teacher_flags(FLAGS, __name__, teacher="minilm", finetune_epochs=0)
+flags_common.define_student_flags(
+    FLAGS, __name__, student="l6h256", student_init="teacher_svd",
+    init_choices=("random", "teacher_svd", "etd_rand", "etd_impt", "checkpoint"))
+flags_common.define_data_flags(FLAGS, __name__, max_seq_length=64)
+flags_common.define_training_flags(FLAGS, __name__, batch_size=32)
+flags_common.define_run_flags(FLAGS, __name__, output_dir="outputs/distill", seed=42)
+# Data of this script.
+flags.DEFINE_string("source_task", "", "Task transfer: the teacher's task (sst2, mnli, stsb, "
+                    "...); its labelled data joins the transfer set and its dev split scores. "
+                    "Empty: task-agnostic distillation.")
 flags.DEFINE_string("transfer_data", "builtin:python_docs",
-                    "Transfer text: a .txt/.tsv file, builtin:python_docs or tfds:<name>:<split>:<features>.")
-flags.DEFINE_integer("max_examples", 0, "Cap on transfer examples (0: all).")
-flags.DEFINE_integer("max_length", 64, "Tokens per example.")
-flags.DEFINE_integer("batch_size", 32, "Global batch size.")
-flags.DEFINE_float("dev_fraction", 0.05, "Share of the transfer data used as dev split.")
-flags.DEFINE_integer("heldout_examples", 256, "Examples held out for the agreement report.")
-flags.DEFINE_integer("seed", 42, "Random seed.")
-flags.DEFINE_string("output_dir", "outputs/distill", "Output folder (rerun to resume).")
+                    "Transfer text: a .txt/.tsv file, builtin:python_docs or "
+                    "tfds:<name>:<split>:<features>; the augmentation text with --source_task.")
+flags.DEFINE_integer("augmentation_examples", 0, "Task transfer: unlabelled examples made "
+                     "from --transfer_data (sentence pairs for a pair task); 0: none.")
+flags.DEFINE_float("dev_fraction", 0.05, "Task-agnostic: share of the transfer data used as "
+                   "dev split.")
+flags.DEFINE_integer("heldout_examples", 256, "Task-agnostic: examples held out for the "
+                     "agreement report.")
+# Quality on real labelled tasks (teacher, start point, result, random twin side by side).
+flags.DEFINE_list("eval_tasks", [], "GLUE classification tasks to score every model on with "
+                  "frozen-feature probes (e.g. sst2,mrpc,rte); empty: not measured.")
+flags.DEFINE_string("eval_data_dir", "", "The glue_data folder of --eval_tasks (or the TFDS "
+                    "data folder).")
+flags.DEFINE_enum("eval_data_source", "local", ["local", "tfds"], "Data of --eval_tasks.")
+flags.DEFINE_integer("eval_max_train_samples", 2000, "Training examples per --eval_tasks "
+                     "probe.")
+# Run.
 flags.DEFINE_integer("checkpoint_every", 100, "Checkpoint interval in steps (0: stage ends only).")
 flags.DEFINE_enum("teacher_cache", "none", ["none", "outputs", "all"],
-                  "Cache teacher outputs: none, per-example outputs, or all outputs the stages read.")
+                  "Cache teacher outputs: none, per-example outputs (logits, sentence "
+                  "vectors), or all outputs the stages read.")
 flags.DEFINE_enum("teacher_cache_dtype", "float16", ["float16", "float32"],
                   "Storage type of cached per-token teacher outputs.")
 flags.DEFINE_string("teacher_cache_dir", "", "Cache folder ('' = <output_dir>/teacher_cache).")
@@ -52,9 +73,10 @@ flags.DEFINE_float("global_clipnorm", 1.0, "Clip the global gradient norm (0: of
 flags.DEFINE_integer("log_every", 10, "TensorBoard interval in steps.")
 flags.DEFINE_bool("verbose", True, "Show progress bars.")
 # Loss settings.
-flags.DEFINE_string("layer_map", "uniform", "Teacher-to-student layer map: uniform, top<k> or s:t,s:t.")
+flags.DEFINE_string("layer_map", "uniform", "Teacher-to-student layer map: uniform, top<k> "
+                    "(k up to the student's layers + 1 reaches its embedding output) or s:t,s:t.")
 flags.DEFINE_enum("tokens", "all", ["all", "cls"], "Hidden-state losses on all tokens or [CLS] only.")
-flags.DEFINE_float("temperature", 1.0, "Temperature of logits_kl.")
+flags.DEFINE_float("temperature", 1.0, "Temperature T of logits_kl (scaled by T^2).")
 flags.DEFINE_integer("num_relation_heads", 8, "Relation heads of the MiniLMv2 relation loss.")
 flags.DEFINE_integer("relation_teacher_layer", -1, "Teacher layer of the relation loss (-1: top).")
 flags.DEFINE_integer("relation_student_layer", -1, "Student layer of the relation loss (-1: top).")
@@ -65,15 +87,22 @@ flags.DEFINE_bool("project_equal_widths", False, "Learn projections even when wi
 flags.DEFINE_list("stages", ["representation"], f"Stages to run in order, from {list(STAGE_NAMES)}.")
 for _name in STAGE_NAMES:
     flags.DEFINE_string(f"{_name}_losses", "", f"Losses of the {_name} stage: name:weight,...")
-    flags.DEFINE_integer(f"{_name}_steps", 0, f"Steps of the {_name} stage (or use epochs).")
-    flags.DEFINE_float(f"{_name}_epochs", 0.0, f"Epochs of the {_name} stage (or use steps).")
+    flags.DEFINE_integer(f"{_name}_max_steps", 0,
+                         f"Steps of the {_name} stage (of each phase when unfreezing).")
+    flags.DEFINE_float(f"{_name}_num_train_epochs", 0.0,
+                       f"Epochs of the {_name} stage (of each phase when unfreezing).")
     flags.DEFINE_float(f"{_name}_learning_rate", 1e-4, f"Peak learning rate of the {_name} stage.")
-    flags.DEFINE_float(f"{_name}_warmup_fraction", 0.1, f"Warmup share of the {_name} stage.")
+    flags.DEFINE_float(f"{_name}_warmup_ratio", 0.1, f"Warmup share of the {_name} stage.")
     flags.DEFINE_float(f"{_name}_weight_decay", 0.01, f"AdamW weight decay of the {_name} stage.")
-    flags.DEFINE_integer(f"{_name}_unfreeze_every", 0,
-                         f"Gradual unfreezing interval of the {_name} stage (0: off).")
-    flags.DEFINE_integer(f"{_name}_eval_every", 0, f"Dev evaluation interval of the {_name} stage.")
+    flags.DEFINE_enum(f"{_name}_unfreeze", "none", ["none", "gradual"],
+                      f"none, or gradual: the {_name} stage trains the head alone, then one "
+                      "layer group more at a time, each phase to early stopping on dev.")
+    flags.DEFINE_integer(f"{_name}_eval_every", 0, f"Dev evaluation interval of the {_name} stage "
+                         "(0: before the first step and at the end only).")
     flags.DEFINE_integer(f"{_name}_patience", 0, f"Early-stopping patience of the {_name} stage.")
+
+# Flags that only task-agnostic runs read: task transfer uses the source task's dev split.
+_AGNOSTIC_ONLY = ("dev_fraction", "heldout_examples")
 
 
 def build_config():
@@ -81,10 +110,16 @@ def build_config():
     from xtremedistil_tf.distill.distill_config import DistillConfig
     from xtremedistil_tf.distill.loss_settings import LossSettings
     from xtremedistil_tf.distill.stage_config import StageConfig, parse_losses
+    from xtremedistil_tf.evaluation.quality import QualityConfig
 
     unknown = [s for s in FLAGS.stages if s not in STAGE_NAMES]
     if unknown:
         raise ValueError(f"--stages names {unknown}; valid stages: {list(STAGE_NAMES)}.")
+    if FLAGS.source_task:
+        given = [f"--{name}" for name in _AGNOSTIC_ONLY if FLAGS[name].present]
+        if given:
+            raise ValueError(f"{given} apply to task-agnostic runs; with --source_task the "
+                             "source task's dev split serves for early stopping and reports.")
     stages = []
     for name in FLAGS.stages:
         get = lambda field: FLAGS[f"{name}_{field}"].value  # noqa: E731
@@ -93,10 +128,10 @@ def build_config():
                              "name:weight pairs or drop the stage.")
         stages.append(StageConfig(
             name=name, losses=parse_losses(get("losses"), f"--{name}_losses"),
-            steps=get("steps"), epochs=get("epochs"), learning_rate=get("learning_rate"),
-            warmup_fraction=get("warmup_fraction"), weight_decay=get("weight_decay"),
-            unfreeze_every=get("unfreeze_every"), eval_every=get("eval_every"),
-            patience=get("patience")))
+            max_steps=get("max_steps"), num_train_epochs=get("num_train_epochs"),
+            learning_rate=get("learning_rate"), warmup_ratio=get("warmup_ratio"),
+            weight_decay=get("weight_decay"), unfreeze=get("unfreeze"),
+            eval_every=get("eval_every"), patience=get("patience")))
     for name in STAGE_NAMES:
         if name not in FLAGS.stages and FLAGS[f"{name}_losses"].value:
             raise ValueError(f"--{name}_losses is set but {name!r} is not in --stages="
@@ -108,17 +143,26 @@ def build_config():
         relation_student_layer=FLAGS.relation_student_layer, pooling=FLAGS.pooling,
         project_equal_widths=FLAGS.project_equal_widths)
     return DistillConfig(
-        teacher=FLAGS.teacher, student=FLAGS.student, student_init=FLAGS.student_init,
-        student_checkpoint=FLAGS.student_checkpoint,
-        transfer_data=FLAGS.transfer_data, max_examples=FLAGS.max_examples,
-        max_length=FLAGS.max_length, batch_size=FLAGS.batch_size,
-        dev_fraction=FLAGS.dev_fraction, heldout_examples=FLAGS.heldout_examples,
-        stages=tuple(stages), loss_settings=settings, seed=FLAGS.seed,
-        output_dir=FLAGS.output_dir, checkpoint_every=FLAGS.checkpoint_every,
+        teacher=FLAGS.teacher, teacher_finetune_epochs=FLAGS.teacher_finetune_epochs,
+        teacher_learning_rate=FLAGS.teacher_learning_rate, student=FLAGS.student,
+        student_init=FLAGS.student_init, student_checkpoint=FLAGS.student_checkpoint,
+        importance_batches=FLAGS.importance_batches,
+        source_task=FLAGS.source_task, data_dir=FLAGS.data_dir, data_source=FLAGS.data_source,
+        transfer_data=FLAGS.transfer_data, augmentation_examples=FLAGS.augmentation_examples,
+        max_train_samples=FLAGS.max_train_samples or None,
+        max_eval_samples=FLAGS.max_eval_samples or None, max_seq_length=FLAGS.max_seq_length,
+        batch_size=FLAGS.batch_size, dev_fraction=FLAGS.dev_fraction,
+        heldout_examples=FLAGS.heldout_examples, stages=tuple(stages), loss_settings=settings,
+        seed=FLAGS.seed, output_dir=FLAGS.output_dir, checkpoint_every=FLAGS.checkpoint_every,
         teacher_cache=FLAGS.teacher_cache, teacher_cache_dtype=FLAGS.teacher_cache_dtype,
         teacher_cache_dir=FLAGS.teacher_cache_dir, strategy=FLAGS.strategy, tpu=FLAGS.tpu,
         precision=FLAGS.precision, jit_compile=FLAGS.jit_compile,
-        global_clipnorm=FLAGS.global_clipnorm, log_every=FLAGS.log_every).validate()
+        global_clipnorm=FLAGS.global_clipnorm, log_every=FLAGS.log_every,
+        quality=QualityConfig(
+            tasks=tuple(FLAGS.eval_tasks), data_dir=FLAGS.eval_data_dir,
+            data_source=FLAGS.eval_data_source, max_train_samples=FLAGS.eval_max_train_samples,
+            max_seq_length=FLAGS.max_seq_length, batch_size=max(FLAGS.batch_size, 64),
+            seed=FLAGS.seed)).validate()
 
 
 def flags_text():
@@ -129,19 +173,18 @@ def flags_text():
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments {argv[1:]}; flags look like --name=value.")
+    del argv  # cli.run refuses positional arguments
     from xtremedistil_tf.distill.distill_run import run_distillation
-    from xtremedistil_tf.distill.stage_runner import NonFiniteLossError
+    from xtremedistil_tf.utils.cli import check_writable_dir
 
-    try:
-        config = build_config()
-        run_distillation(config, flags_text=flags_text(), verbose=FLAGS.verbose)
-    except (ValueError, NonFiniteLossError) as error:
-        print(f"run_distill.py: error: {error}", file=sys.stderr)
-        return 1
+    config = build_config()
+    check_writable_dir(config.output_dir, "--output_dir")
+    run_distillation(config, flags_text=flags_text(), verbose=FLAGS.verbose)
     return 0
 
 
 if __name__ == "__main__":
-    app.run(main)
+    from xtremedistil_tf.distill.stage_runner import NonFiniteLossError
+    from xtremedistil_tf.utils.cli import run
+
+    run(main, errors=(NonFiniteLossError,))

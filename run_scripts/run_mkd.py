@@ -8,6 +8,7 @@ CPU-sized, offline (teachers fine-tuned from the packaged all-MiniLM-L6-v2):
 A BiLSTM student through the same path: add --student_type=bilstm --student_init=random.
 Teachers already fine-tuned with run_finetune.py:
 --teacher_checkpoints=sst2=outputs/sst2/model.keras,rte=outputs/rte/model.keras
+(with --teacher_finetune_epochs=0 every task needs one).
 """
 import os
 import sys
@@ -15,51 +16,48 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
 
-from xtremedistil_tf.etd import STUDENT_INIT_CHOICES, StudentInitConfig  # noqa: E402
+from xtremedistil_tf import flags_common  # noqa: E402
+from xtremedistil_tf.etd import StudentInitConfig  # noqa: E402
 from xtremedistil_tf.mkd import MKDConfig, run_mkd  # noqa: E402
 from xtremedistil_tf.mkd.mkd_config import STUDENT_TYPES  # noqa: E402
-from xtremedistil_tf.utils.flag_files import write_flags_file  # noqa: E402
+from xtremedistil_tf.utils.cli import check_writable_dir, run  # noqa: E402
+from xtremedistil_tf.utils.flag_files import own_flags_text  # noqa: E402
 
 SHAPE_FIELDS = ("num_hidden_layers", "hidden_size", "num_attention_heads", "intermediate_size")
 
 FLAGS = flags.FLAGS
+# Shared groups: the same names and meanings as run_distill.py and run_finetune.py.
+flags_common.define_data_flags(FLAGS, __name__, max_seq_length=64)
+flags_common.define_teacher_flags(FLAGS, __name__, teacher="minilm", finetune_epochs=1)
+flags_common.define_student_flags(FLAGS, __name__, student="l6h256", student_init="etd_impt")
+flags_common.define_training_flags(FLAGS, __name__, batch_size=32, learning_rate=1e-4,
+                                   warmup_ratio=0.1, max_steps=500)
+flags_common.define_run_flags(FLAGS, __name__, output_dir="outputs/mkd", seed=42)
+# This script's own.
 flags.DEFINE_list("tasks", ["sst2", "mrpc", "rte"], "Classification/regression tasks.")
-flags.DEFINE_string("data_dir", "", "Folder with the tasks' data (glue_data layout).")
-flags.DEFINE_enum("data_source", "local", ["local", "tfds"], "Local files or TFDS.")
-flags.DEFINE_integer("max_seq_length", 64, "Tokens per input.")
-flags.DEFINE_integer("max_train_samples", None, "Cap on training examples per task.")
-flags.DEFINE_integer("max_eval_samples", None, "Cap on dev examples per task.")
-# Teachers.
-flags.DEFINE_string("teacher", "minilm", "Base teacher (tokenizer, and missing teachers are "
-                    "fine-tuned from it): HF folder, hub name or 'minilm'.")
-flags.DEFINE_list("teacher_checkpoints", [], "task=path pairs of fine-tuned task models.")
+flags.DEFINE_list("teacher_checkpoints", [], "task=path pairs of fine-tuned task models; "
+                  "missing tasks get --teacher fine-tuned for --teacher_finetune_epochs.")
 flags.DEFINE_string("multi_task_teacher", "", "A .keras MultiTaskModel teacher for all tasks.")
-flags.DEFINE_integer("teacher_epochs", 1, "Epochs to fine-tune a missing teacher (0: error).")
-flags.DEFINE_float("teacher_learning_rate", 5e-5, "Teacher fine-tuning learning rate.")
-# Student.
 flags.DEFINE_enum("student_type", "transformer", list(STUDENT_TYPES), "Student architecture.")
-flags.DEFINE_string("student", "l6h256", "Encoder preset of a transformer student.")
 for _field in SHAPE_FIELDS:
     flags.DEFINE_integer(f"student_{_field}", 0, f"Override the preset's {_field} (0: keep).")
-flags.DEFINE_enum("student_init", "etd_impt", list(STUDENT_INIT_CHOICES),
-                  "Transformer student initialisation (ETD uses the first task's teacher).")
-flags.DEFINE_string("student_checkpoint", "", "HF folder or .keras for --student_init=checkpoint.")
-flags.DEFINE_integer("importance_batches", 8, "Batches the ETD-Impt scores are summed over.")
 flags.DEFINE_integer("bilstm_embedding_size", 128, "BiLSTM student embedding width.")
 flags.DEFINE_integer("bilstm_hidden_size", 256, "BiLSTM output width (both directions).")
-# Training.
 flags.DEFINE_string("losses", "logits_kl:1", "Loss weights per task, name:weight,...")
 flags.DEFINE_float("temperature", 1.0, "Temperature of logits_kl.")
 flags.DEFINE_float("tau", 0.5, "Tasks are drawn with probability proportional to size**tau.")
-flags.DEFINE_integer("steps", 500, "Training steps over all tasks.")
-flags.DEFINE_integer("batch_size", 32, "Batch size.")
-flags.DEFINE_float("learning_rate", 1e-4, "Peak learning rate.")
-flags.DEFINE_float("warmup_proportion", 0.1, "Share of steps warming the rate up.")
-flags.DEFINE_integer("seed", 42, "Random seed.")
-flags.DEFINE_string("output_dir", "outputs/mkd", "Output folder.")
-flags.DEFINE_integer("log_every", 50, "Steps between progress lines.")
+flags.DEFINE_enum("unfreeze", "none", ["none", "gradual"], "Gradual unfreezing: the heads, "
+                  "then one encoder layer more at a time, each phase to early stopping on dev.")
+flags.DEFINE_integer("eval_every", 0, "Dev evaluation interval (0: at the start and end only); "
+                     "the best weights are kept.")
+flags.DEFINE_integer("patience", 0, "Early-stopping patience in evaluations (0: never).")
+flags.DEFINE_enum("teacher_cache", "outputs", ["none", "outputs"], "Compute each teacher's "
+                  "logits once (outputs) or run the teachers live.")
+flags.DEFINE_float("global_clipnorm", 1.0, "Clip the global gradient norm (0: off).")
+flags.DEFINE_integer("checkpoint_every", 100, "Checkpoint interval in steps; rerun to resume.")
+flags.DEFINE_integer("log_every", 50, "TensorBoard interval in steps.")
 flags.DEFINE_integer("verbose", 1, "0 silent, 1 progress.")
 
 
@@ -81,17 +79,21 @@ def build_config():
                              importance_batches=FLAGS.importance_batches)
     return MKDConfig(
         tasks=tuple(FLAGS.tasks), data_dir=FLAGS.data_dir, data_source=FLAGS.data_source,
-        max_seq_length=FLAGS.max_seq_length, max_train_samples=FLAGS.max_train_samples,
-        max_eval_samples=FLAGS.max_eval_samples, teacher=FLAGS.teacher,
+        max_seq_length=FLAGS.max_seq_length, max_train_samples=FLAGS.max_train_samples or None,
+        max_eval_samples=FLAGS.max_eval_samples or None, teacher=FLAGS.teacher,
         teacher_checkpoints=_pairs(FLAGS.teacher_checkpoints, "teacher_checkpoints"),
-        multi_task_teacher=FLAGS.multi_task_teacher, teacher_epochs=FLAGS.teacher_epochs,
+        multi_task_teacher=FLAGS.multi_task_teacher,
+        teacher_finetune_epochs=FLAGS.teacher_finetune_epochs,
         teacher_learning_rate=FLAGS.teacher_learning_rate, student_type=FLAGS.student_type,
         student=FLAGS.student, student_overrides=overrides, student_init=init,
         bilstm_embedding_size=FLAGS.bilstm_embedding_size,
         bilstm_hidden_size=FLAGS.bilstm_hidden_size, losses=FLAGS.losses,
-        temperature=FLAGS.temperature, tau=FLAGS.tau, steps=FLAGS.steps,
+        temperature=FLAGS.temperature, tau=FLAGS.tau, max_steps=FLAGS.max_steps,
         batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
-        warmup_proportion=FLAGS.warmup_proportion, seed=FLAGS.seed,
+        warmup_ratio=FLAGS.warmup_ratio, unfreeze=FLAGS.unfreeze, eval_every=FLAGS.eval_every,
+        patience=FLAGS.patience, teacher_cache=FLAGS.teacher_cache,
+        global_clipnorm=FLAGS.global_clipnorm, checkpoint_every=FLAGS.checkpoint_every,
+        seed=FLAGS.seed,
         output_dir=FLAGS.output_dir, log_every=FLAGS.log_every,
         verbose=FLAGS.verbose).validate()
 
@@ -99,10 +101,11 @@ def build_config():
 def main(argv):
     del argv
     config = build_config()
-    os.makedirs(FLAGS.output_dir, exist_ok=True)
-    write_flags_file(os.path.join(FLAGS.output_dir, "flags.cfg"), FLAGS, __name__)
-    run_mkd(config)
+    check_writable_dir(FLAGS.output_dir, "--output_dir")
+    run_mkd(config, flags_text=own_flags_text(FLAGS, __name__))
 
 
 if __name__ == "__main__":
-    app.run(main)
+    from xtremedistil_tf.distill.stage_runner import NonFiniteLossError
+
+    run(main, errors=(NonFiniteLossError,))

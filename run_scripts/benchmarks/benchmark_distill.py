@@ -1,7 +1,7 @@
 """Distillation throughput: teacher live vs cache, XLA on/off, float32 vs mixed_bfloat16.
 
     python run_scripts/benchmarks/benchmark_distill.py --teacher=minilm --student=l6h256 \
-        --steps=10 --batch_size=32 --max_length=64
+        --steps=10 --batch_size=32 --max_seq_length=64
 
 Each configuration runs in its own process (a dtype policy and peak memory are
 per process) through the same StageRunner the real runs use, on the builtin
@@ -29,7 +29,7 @@ flags.DEFINE_string("teacher", "minilm", "Teacher folder, hub name or 'minilm'."
 flags.DEFINE_string("student", "l6h256", "Student preset.")
 flags.DEFINE_integer("steps", 10, "Timed steps per configuration (plus one warm-up).")
 flags.DEFINE_integer("batch_size", 32, "Global batch size.")
-flags.DEFINE_integer("max_length", 64, "Tokens per example.")
+flags.DEFINE_integer("max_seq_length", 64, "Tokens per example.")
 flags.DEFINE_string("losses", "hidden_mse:1,pooled_cosine:1",
                     "Losses; all must be cacheable with teacher_cache=all.")
 flags.DEFINE_list("teacher_modes", ["live", "cache"], "Teacher modes to compare.")
@@ -55,16 +55,16 @@ def run_one(setting):
     set_precision(setting["precision"])
     strategy = build_strategy("one_device")
     losses = parse_losses(setting["losses"])
-    config = DistillConfig(student=setting["student"], max_length=setting["max_length"],
-                           stages=(StageConfig("bench", losses, steps=1),))
+    config = DistillConfig(student=setting["student"], max_seq_length=setting["max_seq_length"],
+                           stages=(StageConfig("bench", losses, max_steps=1),))
     with strategy.scope():
         teacher, tokenizer = load_teacher(setting["teacher"], setting["precision"])
-        student = build_student(config, teacher, tokenizer)
+        student, _ = build_student(config, teacher, tokenizer)
         distiller = Distiller(teacher=teacher, student=student, losses=dict(losses),
                               global_clipnorm=1.0)
     batch, steps = setting["batch_size"], setting["steps"] + 1
     texts = python_docs_texts()[:batch * steps]
-    inputs = tokenizer(texts, max_length=setting["max_length"], padding="max_length")
+    inputs = tokenizer(texts, max_length=setting["max_seq_length"], padding="max_length")
     inputs = {k: np.asarray(v, np.int32) for k, v in inputs.items()}
     cache, keys, cache_seconds = None, (), 0.0
     if setting["teacher_mode"] == "cache":
@@ -79,8 +79,8 @@ def run_one(setting):
     stamps = []
     original = runner._step_function
 
-    def timed(train):
-        step = original(train)
+    def timed(train, task=None):
+        step = original(train, task)
 
         def wrapped(data):
             out = step(data)
@@ -90,7 +90,7 @@ def run_one(setting):
         return wrapped
 
     runner._step_function = timed
-    stage = StageConfig("bench", losses, steps=steps, learning_rate=1e-4)
+    stage = StageConfig("bench", losses, max_steps=steps, learning_rate=1e-4)
     runner.run(stage, 0, source, None, batch, seed=0)
     seconds = stamps[-1] - stamps[0]
     return {"examples_per_s": batch * (len(stamps) - 1) / seconds,
@@ -105,7 +105,7 @@ def main(argv):
         return
     rows = []
     base = {"teacher": FLAGS.teacher, "student": FLAGS.student, "steps": FLAGS.steps,
-            "batch_size": FLAGS.batch_size, "max_length": FLAGS.max_length,
+            "batch_size": FLAGS.batch_size, "max_seq_length": FLAGS.max_seq_length,
             "losses": FLAGS.losses}
     for mode, jit, precision in itertools.product(FLAGS.teacher_modes, FLAGS.jit,
                                                   FLAGS.precisions):
@@ -120,7 +120,7 @@ def main(argv):
         rows.append((mode, jit, precision, result))
         print(f"done: teacher={mode} jit={jit} precision={precision}", file=sys.stderr)
     print(f"\nDistillation throughput: teacher {FLAGS.teacher}, student {FLAGS.student}, "
-          f"batch {FLAGS.batch_size} x {FLAGS.max_length} tokens, {FLAGS.steps} timed steps, "
+          f"batch {FLAGS.batch_size} x {FLAGS.max_seq_length} tokens, {FLAGS.steps} timed steps, "
           f"losses {FLAGS.losses}")
     print(f"{'teacher':8s} {'jit':6s} {'precision':15s} {'examples/s':>11s} "
           f"{'cache build s':>14s} {'peak RSS MB':>12s}")

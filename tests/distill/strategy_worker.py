@@ -38,13 +38,13 @@ def run(strategy):
     arrays = helpers.token_arrays(32, seed=3)
     source = ExampleSource(arrays, np.arange(32))
     stage = StageConfig("representation", (("hidden_mse", 1.0), ("relation", 1.0)),
-                        steps=STEPS, learning_rate=0.5, warmup_fraction=0.0)
+                        max_steps=STEPS, learning_rate=0.5, warmup_ratio=0.0)
     losses = []
     runner = StageRunner(distiller, strategy, verbose=False)
     original = runner._step_function
 
-    def recording(train):
-        step = original(train)
+    def recording(train, task=None):
+        step = original(train, task)
 
         def wrapped(batch):
             total, parts = step(batch)

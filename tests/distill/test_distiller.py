@@ -75,7 +75,11 @@ def test_gradual_unfreezing_keeps_lower_groups_fixed():
     student = helpers.tiny_student()
     distiller = Distiller(teacher=helpers.tiny_teacher(), student=student,
                           losses={"hidden_mse": 1.0})
-    distiller.set_unfrozen_groups(1)
+    groups = distiller.layer_groups()
+    # Head (the pooler), layer 2, layer 1, embeddings.
+    assert len(groups) == 4
+    assert {v.path for v in groups[0]} == {v.path for v in student.pooler.trainable_variables}
+    distiller.set_unfrozen_groups(2)
     embeddings = student.embeddings.word_embeddings.embeddings.numpy().copy()
     bottom = student.encoder_layers[0].intermediate.kernel.numpy().copy()
     top = student.encoder_layers[-1].intermediate.kernel.numpy().copy()
@@ -119,8 +123,10 @@ def test_layer_maps(spec, expected):
 
 def test_layer_map_uniform_deeper_teacher():
     assert build_layer_map("uniform", 12, 6) == [(i, 2 * i) for i in range(1, 7)]
-    with pytest.raises(ValueError, match="k=4"):
-        build_layer_map("top4", 12, 3)
+    # top<L+1> reaches the student's embedding output (layer 0).
+    assert build_layer_map("top4", 12, 3) == [(0, 9), (1, 10), (2, 11), (3, 12)]
+    with pytest.raises(ValueError, match="k=5"):
+        build_layer_map("top5", 12, 3)
 
 
 def test_cls_only_differs_from_all_tokens():

@@ -42,7 +42,7 @@ def test_default_recipe(parse):
 
 
 def test_flag_file_round_trip(parse, tmp_path):
-    config = parse("--flagfile=flags/l6h256.cfg", "--representation_steps=7")
+    config = parse("--flagfile=flags/l6h256.cfg", "--representation_max_steps=7")
     path = tmp_path / "flags.cfg"
     path.write_text(run_distill.flags_text())
     assert parse(f"--flagfile={path}") == config
@@ -54,9 +54,10 @@ def test_flag_file_round_trip(parse, tmp_path):
      "unknown loss 'hiden_cos'; valid losses"),
     (["--stages=representation", "--representation_losses="], "--representation_losses is empty"),
     (["--stages=representation", "--representation_losses=hidden_mse",
-      "--representation_steps=5", "--labels_losses=labels_ce"], "--labels_losses is set"),
+      "--representation_max_steps=5", "--labels_losses=labels_ce"], "--labels_losses is set"),
     (["--stages=representation", "--representation_losses=hidden_mse",
-      "--representation_steps=5", "--representation_epochs=2"], "exactly one of steps"),
+      "--representation_max_steps=5", "--representation_num_train_epochs=2"],
+     "exactly one of max_steps"),
     (["--flagfile=flags/l6h256.cfg", "--tpu=grpc://10.0.0.2:8470", "--strategy=mirrored"],
      "use strategy=tpu"),
     (["--flagfile=flags/l6h256.cfg", "--strategy=tpu", "--precision=mixed_float16"],
@@ -68,3 +69,56 @@ def test_flag_file_round_trip(parse, tmp_path):
 def test_contradictory_flags(parse, args, message):
     with pytest.raises(ValueError, match=message):
         parse(*args)
+
+
+def test_task_transfer_recipe(parse):
+    config = parse("--flagfile=flags/task_transfer.cfg", "--data_dir=../shared/data/glue")
+    assert (config.source_task, config.teacher, config.teacher_finetune_epochs) == (
+        "sst2", "minilm", 2)
+    assert [s.name for s in config.stages] == ["representation", "logits", "labels"]
+    assert [s.unfreeze for s in config.stages] == ["none", "gradual", "gradual"]
+    assert config.stages[1].losses == (("logits_mse", 1.0),)
+    assert config.student == "l6h256" and config.loss_settings.layer_map == "top7"
+    with pytest.raises(ValueError, match="needs data_dir"):
+        parse("--flagfile=flags/task_transfer.cfg")
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_paper_task_transfer_recipes(parse, shape):
+    config = parse(f"--flagfile=flags/paper/xtremedistil_{shape}.cfg")
+    assert config.student == shape
+    assert (config.source_task, config.data_source, config.teacher) == (
+        "mnli", "tfds", "bert-base-uncased")
+    assert config.teacher_finetune_epochs == 3 and config.max_seq_length == 128
+    assert config.transfer_data.startswith("tfds:") and config.augmentation_examples > 0
+    assert [(s.name, s.unfreeze) for s in config.stages] == [
+        ("representation", "none"), ("logits", "gradual"), ("labels", "gradual")]
+    assert config.output_dir == f"outputs/paper/xtremedistil_{shape}"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--flagfile=flags/task_transfer.cfg", "--data_dir=d", "--dev_fraction=0.1"],
+     "apply to task-agnostic runs"),
+    (["--flagfile=flags/l6h256.cfg", "--augmentation_examples=10"],
+     "applies to task transfer only"),
+    (["--flagfile=flags/l6h256.cfg", "--teacher_finetune_epochs=1"],
+     "applies to task transfer only"),
+    (["--flagfile=flags/task_transfer.cfg", "--data_dir=d", "--source_task=squad_v1"],
+     "not a classification or regression task"),
+    (["--flagfile=flags/task_transfer.cfg", "--data_dir=d", "--source_task=sst3"],
+     "source_task='sst3' is not a task"),
+    (["--flagfile=flags/task_transfer.cfg", "--data_dir=d", "--strategy=multi_worker"],
+     "fine-tune the teacher first"),
+    (["--flagfile=flags/task_transfer.cfg", "--data_dir=d", "--logits_eval_every=0",
+      "--logits_patience=0"], "unfreeze='gradual' trains each phase"),
+])
+def test_contradictory_task_transfer_flags(parse, args, message):
+    with pytest.raises(ValueError, match=message):
+        parse(*args)
+
+
+def test_paper_task_transfer_mnli(parse):
+    config = parse("--flagfile=flags/paper/task_transfer_mnli.cfg")
+    assert (config.source_task, config.student, config.importance_batches) == (
+        "mnli", "l6h384", 64)
+    assert config.output_dir == "outputs/paper/task_transfer_mnli"

@@ -135,3 +135,26 @@ def test_masked_mean_pool(rng):
     x, mask = rng.normal(size=(B, T, H)), _mask()
     expected = (x * mask[..., None]).sum(1) / mask.sum(1)[:, None]
     np.testing.assert_allclose(losses.masked_mean_pool(x, mask), expected, rtol=1e-5)
+
+
+def test_label_mse_for_regression_heads(rng):
+    scores, logits = rng.normal(size=(B,)), rng.normal(size=(B, 1))
+    np.testing.assert_allclose(losses.label_mse(scores, logits),
+                               ((logits[:, 0] - scores) ** 2).mean(), rtol=1e-5)
+
+
+def test_similarity_mse_against_numpy():
+    from xtremedistil_tf.distill.losses import similarity_mse
+
+    rng = np.random.default_rng(5)
+    t, s = rng.normal(size=(6, 8)), rng.normal(size=(6, 3))
+
+    def cos(x):
+        x = x / np.linalg.norm(x, axis=1, keepdims=True)
+        return x @ x.T
+
+    expected = np.mean((cos(t) - cos(s)) ** 2)
+    np.testing.assert_allclose(float(similarity_mse(t, s)), expected, rtol=1e-5)
+    # Rescaling either side changes nothing; a rotation of the student neither.
+    np.testing.assert_allclose(float(similarity_mse(t * 3.0, s * 0.5)), expected, rtol=1e-5)
+    assert float(similarity_mse(t, t)) < 1e-10

@@ -36,19 +36,19 @@ def _flags(setup, out, rep_steps=40, checkpoint_every=10, single_stage=False):
         # Just what resuming needs: one stage, no dev split, no agreement report.
         return [
             f"--teacher={setup / 'teacher'}", "--student=tiny",
-            f"--transfer_data={setup / 'transfer.txt'}", "--max_length=16", "--batch_size=8",
+            f"--transfer_data={setup / 'transfer.txt'}", "--max_seq_length=16", "--batch_size=8",
             "--dev_fraction=0", "--heldout_examples=0", "--num_relation_heads=4",
             "--stages=representation", "--representation_losses=hidden_mse:1,relation:1",
-            f"--representation_steps={rep_steps}", "--logits_losses=",
+            f"--representation_max_steps={rep_steps}", "--logits_losses=",
             f"--checkpoint_every={checkpoint_every}", "--verbose=false",
             "--strategy=one_device", f"--output_dir={out}"]
     return [
         f"--teacher={setup / 'teacher'}", "--student=tiny",
-        f"--transfer_data={setup / 'transfer.txt'}", "--max_length=16", "--batch_size=8",
+        f"--transfer_data={setup / 'transfer.txt'}", "--max_seq_length=16", "--batch_size=8",
         "--dev_fraction=0.1", "--heldout_examples=24", "--num_relation_heads=4",
         "--stages=representation,logits", "--representation_losses=hidden_mse:1,relation:1",
-        f"--representation_steps={rep_steps}", "--logits_losses=pooled_cosine:1,pooled_mse:1",
-        "--logits_steps=6", "--logits_eval_every=3", "--teacher_cache=outputs",
+        f"--representation_max_steps={rep_steps}", "--logits_losses=pooled_cosine:1,pooled_mse:1",
+        "--logits_max_steps=6", "--logits_eval_every=3", "--teacher_cache=outputs",
         f"--checkpoint_every={checkpoint_every}", "--verbose=false", "--strategy=one_device",
         f"--output_dir={out}"]
 
@@ -92,7 +92,7 @@ def test_kill_and_resume_matches_uninterrupted_run(tiny_setup, tmp_path):
     assert killed_at is not None, "the run ended before its first checkpoint could be killed"
     code, output = _finish(_run(_flags(tiny_setup, killed, **args)))
     assert code == 0, output[-3000:]
-    assert "resuming at step" in output
+    assert "resuming at phase 1, step" in output
     code, output = _finish(first)
     assert code == 0, output[-3000:]
 
@@ -117,13 +117,13 @@ def test_outputs_and_replayable_flags(tiny_setup, tmp_path):
                  "flags.cfg", "config.json", "metrics.json"):
         assert (out / name).exists(), name
     assert any(f.startswith("events") for f in os.listdir(out / "logs"))
-    assert "Distillation summary" in output and "random init" in output
+    assert "Distillation summary" in output and "random" in output
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["stages"]) == {"representation", "logits"}
     assert metrics["stages"]["logits"]["teacher"] == "cache"
     assert metrics["agreement"]["distilled"]["probe_cosine"] > -1
     flags_text = (out / "flags.cfg").read_text()
-    assert "--representation_steps=8" in flags_text
+    assert "--representation_max_steps=8" in flags_text
     import keras
 
     student = keras.saving.load_model(out / "student.keras")

@@ -22,7 +22,7 @@ def test_bilstm_mkd_run_with_a_multi_task_teacher(workspace):
         teacher=str(workspace / "teacher"), multi_task_teacher=str(workspace / "mt_teacher.keras"),
         student_type="bilstm",
         bilstm_embedding_size=15, bilstm_hidden_size=22, losses="logits_kl:1,labels_ce:0.1",
-        tau=0.5, steps=6, batch_size=8, learning_rate=1e-3,
+        tau=0.5, max_steps=6, batch_size=8, learning_rate=1e-3,
         output_dir=str(workspace / "mkd"), verbose=0)
     results = run_mkd(config)
     assert results["task_sizes"] == {"sst2": 24, "rte": 16}

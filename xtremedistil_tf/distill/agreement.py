@@ -11,7 +11,7 @@ def sentence_vectors(model, inputs, pooling="mean", batch_size=64, projection=No
     """Sentence vectors of `model` for the input dict of numpy arrays, as float32 numpy."""
     key = f"pooled/{pooling}"
 
-    @tf.function
+    @tf.function(reduce_retracing=True)
     def run(batch):
         vectors = extract(model(batch, training=False), key, batch.get("attention_mask"))
         if projection is not None:

@@ -2,6 +2,7 @@
 import dataclasses
 
 from xtremedistil_tf.distill.loss_settings import LossSettings
+from xtremedistil_tf.evaluation.quality import QualityConfig
 from xtremedistil_tf.distill.stage_config import StageConfig
 from xtremedistil_tf.training.strategy import PRECISIONS, STRATEGIES
 
@@ -12,11 +13,25 @@ CACHE_DTYPES = ("float16", "float32")
 
 @dataclasses.dataclass(frozen=True)
 class DistillConfig:
-    """A distillation run.
+    """A distillation run: task-agnostic, or task transfer when `source_task` is set.
+
+    Task-agnostic: the teacher is an encoder, the transfer data unlabelled text,
+    the student an encoder. Task transfer (XtremeDistil): the teacher is a task
+    model of `source_task` (given, or fine-tuned first from a base model), the
+    training set is the source task's labelled data plus unlabelled
+    augmentation, dev is the source task's dev split, and the student is a
+    task model with the teacher's head, whose encoder is the universal
+    checkpoint.
 
     Args:
         teacher: HF folder or hub name of the teacher ("minilm" is the packaged
-            all-MiniLM-L6-v2).
+            all-MiniLM-L6-v2). With `source_task`: a task model (HF task folder,
+            `.keras` file, or `run_finetune.py` output folder), or a base model
+            when `teacher_finetune_epochs` > 0.
+        teacher_finetune_epochs: fine-tune the base `teacher` on `source_task`
+            for this many epochs first (saved in `<output_dir>/teacher`, reused
+            on rerun); 0 takes `teacher` as an already fine-tuned task model.
+        teacher_learning_rate: learning rate of that fine-tuning.
         student: an encoder preset name (e.g. "l6h256") built on the teacher's
             vocabulary, or an HF folder to start from.
         student_init: "random"; "teacher_svd": word, position and type
@@ -26,16 +41,28 @@ class DistillConfig:
             chosen at random or by importance (`xtremedistil_tf.etd`);
             "checkpoint": weights from `student_checkpoint`.
         student_checkpoint: HF folder or `.keras` file, for student_init=checkpoint.
+        importance_batches: training batches the etd_impt scores are summed over.
+        source_task: a classification or regression task of the task registry
+            (e.g. "sst2", "mnli", "stsb"); "" for task-agnostic distillation.
+        data_dir, data_source: where the source task's data is ("local" files
+            in the glue_data layout, or "tfds").
         transfer_data: unlabelled text: a `.txt` file (one text per line), a
             `.tsv` (text, optional second text, optional integer label),
             "builtin:python_docs" (English prose shipped with CPython), or
-            "tfds:<name>/<config>:<split>:<text feature>[,<feature2>]".
-        max_examples: cap on examples read (0: all).
-        max_length: tokens per example.
+            "tfds:<name>/<config>:<split>:<text feature>[,<feature2>]". With
+            `source_task` it is the augmentation text.
+        augmentation_examples: task transfer: unlabelled examples made from
+            `transfer_data` (sentence pairs for a pair task) added to the source
+            task's (0: none).
+        max_train_samples: cap on training examples: the source task's, or
+            the transfer texts' when task-agnostic (None: all).
+        max_eval_samples: cap on the source task's dev examples (None: all).
+        max_seq_length: tokens per example.
         batch_size: global batch size, split evenly over replicas.
-        dev_fraction: share of the transfer data carved off as the dev split
-            for early stopping and best-weights selection.
-        heldout_examples: examples carved off for the final agreement report.
+        dev_fraction: task-agnostic: share of the transfer data carved off as
+            the dev split for early stopping and best-weights selection.
+        heldout_examples: task-agnostic: examples carved off for the final
+            agreement report (task transfer reports on the source dev split).
         stages: tuple of `StageConfig`, run in order.
         loss_settings: a `LossSettings`.
         seed: seeds initialisation, splits and batch order.
@@ -51,15 +78,26 @@ class DistillConfig:
         jit_compile: compile the train step with XLA.
         global_clipnorm: gradient clipping (0: none).
         log_every: TensorBoard logging interval in steps.
+        quality: a `QualityConfig`: real labelled tasks the teacher, the
+            student's starting point, the distilled student and a random twin
+            are scored on (no tasks: not measured).
     """
 
     teacher: str = "minilm"
+    teacher_finetune_epochs: int = 0
+    teacher_learning_rate: float = 5e-5
     student: str = "l6h256"
     student_init: str = "teacher_svd"
     student_checkpoint: str | None = None
+    importance_batches: int = 8
+    source_task: str = ""
+    data_dir: str = ""
+    data_source: str = "local"
     transfer_data: str = "builtin:python_docs"
-    max_examples: int = 0
-    max_length: int = 64
+    augmentation_examples: int = 0
+    max_train_samples: int | None = None
+    max_eval_samples: int | None = None
+    max_seq_length: int = 64
     batch_size: int = 32
     dev_fraction: float = 0.05
     heldout_examples: int = 256
@@ -77,6 +115,7 @@ class DistillConfig:
     jit_compile: bool = False
     global_clipnorm: float = 1.0
     log_every: int = 10
+    quality: QualityConfig = QualityConfig()
 
     def validate(self):
         choices = (("student_init", STUDENT_INITS), ("teacher_cache", CACHE_MODES),
@@ -85,10 +124,15 @@ class DistillConfig:
         for name, allowed in choices:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name}={getattr(self, name)!r} must be one of {list(allowed)}.")
-        for name in ("max_length", "batch_size"):
+        for name in ("max_seq_length", "batch_size", "importance_batches"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}={getattr(self, name)} must be at least 1.")
-        for name in ("max_examples", "heldout_examples", "checkpoint_every", "log_every"):
+        for name in ("max_train_samples", "max_eval_samples"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name}={value} must be positive, or None for all.")
+        self._validate_task()
+        for name in ("heldout_examples", "checkpoint_every", "log_every"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}={getattr(self, name)} must not be negative.")
         if (self.student_init == "checkpoint") != bool(self.student_checkpoint):
@@ -105,7 +149,7 @@ class DistillConfig:
             raise ValueError(f"stages={names} repeats a name; each stage may run once.")
         for stage in self.stages:
             stage.validate()
-            if stage.eval_every and self.dev_fraction == 0:
+            if stage.eval_every and self.dev_fraction == 0 and not self.source_task:
                 raise ValueError(
                     f"stage {stage.name!r} has eval_every={stage.eval_every} but dev_fraction=0 "
                     "leaves no dev split; raise dev_fraction or set eval_every=0.")
@@ -120,12 +164,52 @@ class DistillConfig:
             raise ValueError(f"global_clipnorm={self.global_clipnorm} must not be negative.")
         if not self.output_dir:
             raise ValueError("output_dir is empty; name a folder for the run's outputs.")
+        self.quality.validate()
         return self
+
+    def _validate_task(self):
+        if not self.source_task:
+            for name, default in (("teacher_finetune_epochs", 0), ("augmentation_examples", 0),
+                                  ("max_eval_samples", None)):
+                if getattr(self, name) != default:
+                    raise ValueError(
+                        f"{name}={getattr(self, name)} applies to task transfer only; set "
+                        "source_task (e.g. sst2) or drop it.")
+            return
+        from xtremedistil_tf.tasks.classification_task import ClassificationTask
+        from xtremedistil_tf.tasks.registry import TASKS
+
+        if self.source_task not in TASKS:
+            raise ValueError(f"source_task={self.source_task!r} is not a task; valid tasks: "
+                             f"{sorted(TASKS)}.")
+        if not issubclass(TASKS[self.source_task], ClassificationTask):
+            raise ValueError(
+                f"source_task={self.source_task!r} is not a classification or regression "
+                "task; task transfer supports GLUE and text_classification/text_regression.")
+        if self.data_source not in ("local", "tfds"):
+            raise ValueError(f"data_source={self.data_source!r} must be 'local' or 'tfds'.")
+        if self.data_source == "local" and not self.data_dir:
+            raise ValueError("source_task needs data_dir: the folder of its data (the glue_data "
+                             "layout), or data_source=tfds.")
+        for name in ("teacher_finetune_epochs", "augmentation_examples"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}={getattr(self, name)} must not be negative.")
+        if not self.teacher_learning_rate > 0:
+            raise ValueError(f"teacher_learning_rate={self.teacher_learning_rate} must be > 0.")
+        if self.teacher_finetune_epochs and self.strategy == "multi_worker":
+            raise ValueError(
+                "teacher_finetune_epochs with strategy=multi_worker would fine-tune on every "
+                "worker; fine-tune the teacher first (run_scripts/run_finetune.py) and give "
+                "it as teacher.")
+        if self.augmentation_examples and not self.transfer_data:
+            raise ValueError("augmentation_examples > 0 needs transfer_data: the unlabelled text "
+                             "the augmentation is made from.")
 
     def to_dict(self):
         out = dataclasses.asdict(self)
         out["stages"] = [stage.to_dict() for stage in self.stages]
         out["loss_settings"] = self.loss_settings.to_dict()
+        out["quality"] = self.quality.to_dict()
         return out
 
     @classmethod
@@ -133,4 +217,7 @@ class DistillConfig:
         values = dict(values)
         values["stages"] = tuple(StageConfig.from_dict(s) for s in values.get("stages", ()))
         values["loss_settings"] = LossSettings.from_dict(values.get("loss_settings", {}))
+        quality = dict(values.get("quality", {}))
+        quality["tasks"] = tuple(quality.get("tasks", ()))
+        values["quality"] = QualityConfig(**quality)
         return cls(**values).validate()

@@ -1,51 +1,86 @@
 """A whole distillation run: load, split, cache, run the stages, export, report."""
+import functools
 import os
 import time
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from xtremedistil_tf.distill import agreement
+from xtremedistil_tf.distill.distill_data import agnostic_data, task_data
 from xtremedistil_tf.distill.distiller import Distiller
 from xtremedistil_tf.distill.output_spec import is_token_level
+from xtremedistil_tf.distill.run_reports import Reporter, combine, write_report_scalars
 from xtremedistil_tf.distill.run_summary import format_summary
 from xtremedistil_tf.distill.stage_runner import StageRunner
 from xtremedistil_tf.distill.step_data import ExampleSource
-from xtremedistil_tf.distill.student_builder import build_student, load_teacher, random_twin
+from xtremedistil_tf.distill.student_builder import (
+    build_student, encoder_of, load_teacher, random_twin)
 from xtremedistil_tf.distill.teacher_cache import TeacherCache, fingerprint_variables
-from xtremedistil_tf.distill.transfer_data import load_transfer_texts, split_indices
 from xtremedistil_tf.training.checkpoint_manager import CheckpointManager
 from xtremedistil_tf.training.strategy import build_strategy, is_chief, set_precision
 from xtremedistil_tf.utils.atomic_io import atomic_path, write_json, write_text
 
-# Rows of the training split used to fit the linear probe of the agreement report.
-_PROBE_FIT_EXAMPLES = 1024
 
-
-def _subset(inputs, rows):
-    return {k: v[rows] for k, v in inputs.items()}
-
-
-def _stage_teacher_keys(distiller, config):
-    """Per stage: the teacher keys its terms read (set_losses in order, as training will)."""
-    keys = []
+def _stage_needs(distiller, config):
+    """Per stage: `(teacher keys its terms read, whether it needs labels)`."""
+    needs = []
     for stage in config.stages:
         distiller.set_losses(dict(stage.losses))
-        keys.append(distiller.teacher_keys)
-    return keys
+        needs.append((distiller.teacher_keys, distiller.needs_labels))
+    return needs
 
 
-def _cached_keys(config, keys):
+def _cached_keys(config, needs):
     if config.teacher_cache == "none":
-        return [set() for _ in keys]
+        return [set() for _ in needs]
     out = []
-    for stage_keys in keys:
+    for stage_keys, _ in needs:
         if config.teacher_cache == "outputs" and any(is_token_level(k) for k in stage_keys):
             out.append(set())  # this stage runs the teacher live
         else:
             out.append(set(stage_keys))
     return out
+
+
+def _load(config, strategy, log, verbose):
+    """`(teacher, tokenizer, data, reporter source or None, teacher info)`."""
+    if not config.source_task:
+        with strategy.scope():
+            teacher, tokenizer = load_teacher(config.teacher, config.precision)
+        return teacher, tokenizer, agnostic_data(config, tokenizer, log), None, {}
+    from xtremedistil_tf.distill.task_teacher import (
+        finetune_teacher, load_task_teacher, source_task)
+
+    task = source_task(config)
+    path, info = config.teacher, {"teacher": config.teacher}
+    if config.teacher_finetune_epochs:
+        path, finetune_eval = finetune_teacher(config, task, log, verbose)
+        info = {"teacher": config.teacher, "fine_tuned": path, "finetune_eval": finetune_eval}
+    with strategy.scope():
+        teacher, tokenizer = load_task_teacher(path, task, config.precision)
+    if teacher.problem_type == "regression":
+        for stage in config.stages:
+            if any(name == "logits_kl" for name, _ in stage.losses):
+                raise ValueError(
+                    f"source_task={config.source_task!r} is a regression task with one output, "
+                    f"which has no distribution for logits_kl (stage {stage.name!r}); use "
+                    "logits_mse.")
+    pad_id = encoder_of(teacher).config.pad_token_id
+    data, dev_examples, dev_features = task_data(config, task, tokenizer, pad_id, log)
+    source = (task, dev_examples, dev_features, max(config.batch_size, 64), pad_id)
+    return teacher, tokenizer, data, source, info
+
+
+def _importance_batches(data, config):
+    rows = data.labelled if len(data.labelled) else data.train
+    rows = rows[:config.importance_batches * config.batch_size]
+    batches = []
+    for i in range(0, len(rows), config.batch_size):
+        part = rows[i:i + config.batch_size]
+        inputs = data.subset(part)
+        batches.append((inputs, data.labels[part]) if len(data.labelled) else inputs)
+    return batches
 
 
 def run_distillation(config, flags_text=None, log=print, verbose=True):
@@ -63,49 +98,54 @@ def run_distillation(config, flags_text=None, log=print, verbose=True):
     out = config.output_dir
     if chief:
         os.makedirs(out, exist_ok=True)
-        if flags_text is not None:
-            write_text(os.path.join(out, "flags.cfg"), flags_text)
-        write_json(os.path.join(out, "config.json"), config.to_dict())
 
-    data = load_transfer_texts(config.transfer_data, config.max_examples)
+    teacher, tokenizer, data, source, teacher_info = _load(config, strategy, log, verbose)
+    log(f"Splits: {len(data.train)} train ({len(data.labelled)} labelled), {len(data.dev)} "
+        f"dev, {len(data.heldout)} held-out")
     with strategy.scope():
-        teacher, tokenizer = load_teacher(config.teacher, config.precision)
-    log(f"Transfer data: {len(data)} examples from {config.transfer_data}")
-    inputs = tokenizer(data.texts, data.text_pairs, max_length=config.max_length,
-                       padding="max_length")
-    inputs = {k: np.asarray(inputs[k], dtype=np.int32)
-              for k in ("input_ids", "attention_mask", "token_type_ids")}
-    train, dev, heldout = split_indices(len(data), config.dev_fraction,
-                                        config.heldout_examples, config.seed)
-    log(f"Splits: {len(train)} train, {len(dev)} dev, {len(heldout)} held-out")
-    importance_batches = [_subset(inputs, train[i:i + config.batch_size])
-                          for i in range(0, min(len(train), 8 * config.batch_size),
-                                         config.batch_size)]
-    with strategy.scope():
-        student = build_student(config, teacher, tokenizer, importance_batches)
-
-    with strategy.scope():
+        student, init_info = build_student(config, teacher, tokenizer,
+                                           _importance_batches(data, config))
         distiller = Distiller(teacher=teacher, student=student,
                               losses=dict(config.stages[0].losses),
                               loss_settings=config.loss_settings,
                               global_clipnorm=config.global_clipnorm or None)
-        stage_keys = _stage_teacher_keys(distiller, config)
-    cached = _cached_keys(config, stage_keys)
+        needs = _stage_needs(distiller, config)
+    for stage, (_, needs_labels) in zip(config.stages, needs):
+        if needs_labels and not len(data.labelled):
+            raise ValueError(
+                f"Stage {stage.name!r} uses a label loss but the training data has no labels; "
+                "set source_task, use a .tsv with a label column, or drop the loss.")
+
+    def write_run_files():
+        # Written with the first checkpoint, so that a run failing before it has
+        # anything to resume (bad inputs, a NaN at once) leaves an earlier run's files.
+        if flags_text is not None:
+            write_text(os.path.join(out, "flags.cfg"), flags_text)
+        write_json(os.path.join(out, "config.json"), config.to_dict())
+    cached = _cached_keys(config, needs)
     cache = None
     if any(cached):
         cache_root = config.teacher_cache_dir or os.path.join(out, "teacher_cache")
+        keys = sorted(set().union(*cached))
         cache = TeacherCache.build(
-            cache_root, distiller.teacher_targets, inputs, sorted(set().union(*cached)),
+            cache_root, functools.partial(distiller.teacher_targets, keys=keys), data.inputs, keys,
             fingerprint_variables(teacher.variables), config.teacher_cache_dtype, log=log)
 
     checkpoints = CheckpointManager(os.path.join(out, "checkpoint"))
     state = checkpoints.read_state() if checkpoints.exists() else None
+    quality = (config.quality, tokenizer) if config.quality.tasks else None
+    reporter = Reporter(teacher, data, config.loss_settings.pooling, source, quality)
+    if state is not None and "start_report" in state:
+        start_report = state["start_report"]
+    else:
+        # Before any step, so that it is the true starting point; kept in every checkpoint.
+        log("Scoring the teacher and the student's starting point ...")
+        start_report = {"student": reporter(student), "teacher": reporter.teacher_report()}
     writer = tf.summary.create_file_writer(os.path.join(out, "logs")) if chief else None
     runner = StageRunner(distiller, strategy, checkpoints, config.checkpoint_every,
-                         config.jit_compile, writer, config.log_every, verbose, chief)
-    stage_metrics = {}
-    if state is not None:
-        stage_metrics = state.get("stage_metrics", {})
+                         config.jit_compile, writer, config.log_every, verbose, chief,
+                         on_save=write_run_files)
+    stage_metrics = state.get("stage_metrics", {}) if state is not None else {}
     for index, stage in enumerate(config.stages):
         done_before = state is not None and (
             index < state["stage_index"] or (index == state["stage_index"] and state["done"]))
@@ -118,18 +158,23 @@ def run_distillation(config, flags_text=None, log=print, verbose=True):
             continue
         resume = state if state is not None and index == state["stage_index"] else None
         if resume is not None:
-            log(f"Stage {stage.name!r}: resuming at step {resume['step']}")
-        log(f"Stage {stage.name!r}: losses {dict(stage.losses)}")
+            log(f"Stage {stage.name!r}: resuming at phase {resume.get('phase', 0) + 1}, "
+                f"step {resume['step']}")
+        needs_labels = needs[index][1]
+        log(f"Stage {stage.name!r}: losses {dict(stage.losses)}"
+            + (" on the labelled rows" if needs_labels else ""))
 
-        def source(rows, keys=cached[index]):
-            return ExampleSource(_subset(inputs, rows), rows,
-                                 None if data.labels is None else data.labels[rows],
-                                 cache, keys)
+        def source_of(rows, keys=cached[index], with_labels=needs_labels):
+            labels = data.labels[rows] if with_labels else None
+            return ExampleSource(data.subset(rows), rows, labels, cache, keys)
 
-        runner.extra_state = {"stage_metrics": stage_metrics}
-        history = runner.run(stage, index, source(train), source(dev) if len(dev) else None,
+        runner.extra_state = {"stage_metrics": stage_metrics, "start_report": start_report}
+        train_rows = data.labelled if needs_labels else data.train
+        history = runner.run(stage, index, source_of(train_rows),
+                             source_of(data.dev) if len(data.dev) else None,
                              config.batch_size, config.seed, resume)
-        history["teacher"] = "cache" if cached[index] else "live"
+        history["teacher"] = ("cache" if cached[index] else "live") if needs[index][0] \
+            else "unused"
         stage_metrics[stage.name] = history
         if chief:
             state_now = checkpoints.read_state()
@@ -137,45 +182,73 @@ def run_distillation(config, flags_text=None, log=print, verbose=True):
             checkpoints.save(state_now, {"model": distiller.student_variables})
         state = None
 
-    # Outputs.
-    hf_dir = os.path.join(out, "hf_student")
-    keras_path = os.path.join(out, "student.keras")
     if chief:
-        with atomic_path(keras_path) as tmp:
-            student.save(tmp)
-        from xtremedistil_tf.checkpoints import to_hf
-
-        to_hf(student, tokenizer, hf_dir)
-
-    # Report.
-    pooling = config.loss_settings.pooling
-    fit_rows = train[:_PROBE_FIT_EXAMPLES]
-    eval_inputs, fit_inputs = _subset(inputs, heldout), _subset(inputs, fit_rows)
+        write_run_files()
+    paths = _export(student, tokenizer, out, chief, _declared_pooling(config.teacher))
     projection = next((p for name, p in distiller.projections.items()
                        if name.startswith("projection_pooled_")), None)
-    report = {}
-    if len(heldout) > 1:
-        with strategy.scope():
-            twin = random_twin(student, config.seed + 1)
-        report["distilled"] = agreement.agreement_report(
-            teacher, student, fit_inputs, eval_inputs, pooling, projection)
-        report["random"] = agreement.agreement_report(
-            teacher, twin, fit_inputs, eval_inputs, pooling)
-        sample = _subset(inputs, heldout[:8])
-        report["latency_ms_batch8"] = {"teacher": agreement.latency_ms(teacher, sample),
-                                       "student": agreement.latency_ms(student, sample)}
+    with strategy.scope():
+        twin = random_twin(student, config.seed + 1)
+    reports = {"start": start_report["student"], "distilled": reporter(student, projection),
+               "random": reporter(twin)}
+    if start_report["teacher"]:
+        reports["teacher"] = start_report["teacher"]
     metrics = {
         "stages": stage_metrics,
         "params": {"teacher": agreement.count_params(teacher),
                    "student": agreement.count_params(student)},
-        "agreement": report,
-        "splits": {"train": len(train), "dev": len(dev), "heldout": len(heldout)},
-        "outputs": {"dir": out, "keras": keras_path, "hf": hf_dir,
-                    "logs": os.path.join(out, "logs"), "flags": os.path.join(out, "flags.cfg"),
+        "student_init": init_info,
+        "teacher": teacher_info,
+        "splits": {"train": len(data.train), "labelled": len(data.labelled),
+                   "dev": len(data.dev), "heldout": len(data.heldout)},
+        "data": data.counts,
+        "outputs": {**paths, "dir": out, "logs": os.path.join(out, "logs"),
+                    "flags": os.path.join(out, "flags.cfg"),
                     "metrics": os.path.join(out, "metrics.json")},
-        "wall_seconds": round(time.time() - started, 1),
+        **combine(reports),
     }
+    if "agreement" in metrics:
+        metrics["agreement"]["latency_ms_batch8"] = reporter.latency(student)
+    if source is not None:
+        metrics["source_task"].update(task=config.source_task, split=data.counts["dev_split"],
+                                      examples=len(data.dev))
+    metrics["wall_seconds"] = round(time.time() - started, 1)
     if chief:
         write_json(os.path.join(out, "metrics.json"), metrics)
+        if writer is not None:
+            last = sum(stage.get("last_step", 0) for stage in stage_metrics.values())
+            write_report_scalars(writer, metrics, last)
     log(format_summary(metrics, config))
     return metrics
+
+
+def _declared_pooling(teacher):
+    """The sentence vector the teacher's folder declares (sentence-transformers files), or None.
+
+    A student distilled from a sentence-embedding teacher carries the same
+    declaration, so fine-tuning puts its head on that vector by default.
+    """
+    from xtremedistil_tf.checkpoints import read_pooling
+    from xtremedistil_tf.distill.student_builder import resolve_teacher
+
+    folder = resolve_teacher(teacher)
+    return read_pooling(folder) if os.path.isdir(folder) else None
+
+
+def _export(student, tokenizer, out, chief, pooling=None):
+    """Writes the student; returns the paths. A task student also gives its encoder alone."""
+    from xtremedistil_tf.checkpoints import to_hf, to_hf_task
+
+    paths = {"keras": os.path.join(out, "student.keras"), "hf": os.path.join(out, "hf_student")}
+    task_model = student is not encoder_of(student)
+    if task_model:
+        paths["hf_task"] = os.path.join(out, "hf_task_student")
+    if not chief:
+        return paths
+    with atomic_path(paths["keras"]) as tmp:
+        student.save(tmp)
+    # The universal checkpoint: the encoder without any head.
+    to_hf(encoder_of(student), tokenizer, paths["hf"], pooling=pooling)
+    if task_model:
+        to_hf_task(student, tokenizer, paths["hf_task"])
+    return paths

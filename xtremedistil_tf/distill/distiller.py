@@ -1,4 +1,6 @@
 """A Keras model that trains a student to match a frozen teacher."""
+import inspect
+
 import keras
 import tensorflow as tf
 from keras import ops
@@ -72,6 +74,14 @@ class Distiller(keras.Model):
             raise ValueError("losses is empty; give at least one {name: weight}.")
         terms = [make_term(name, self.loss_settings) for name in losses]
         needs_qkv = any(t.needs_qkv for t in terms)
+        if needs_qkv:
+            for model, who in ((self.teacher, "teacher"), (self.student, "student")):
+                if not _accepts_qkv(model):
+                    names = [t.name for t in terms if t.needs_qkv]
+                    raise ValueError(
+                        f"Losses {names} read queries/keys/values, but the {who} "
+                        f"({type(model).__name__}) takes no output_qkv argument; use "
+                        "hidden-state losses (hidden_mse) with task models.")
         inputs = _probe_inputs()
         teacher_spec = OutputSpec.from_outputs(self._run(self.teacher, inputs, False, needs_qkv))
         student_spec = OutputSpec.from_outputs(self._run(self.student, inputs, False, needs_qkv))
@@ -113,7 +123,12 @@ class Distiller(keras.Model):
 
     # Gradual unfreezing.
     def layer_groups(self):
-        """Student variables in groups from the top down: top layer with heads, ..., embeddings."""
+        """Student variables in groups from the top down: head, top layer, ..., embeddings.
+
+        The head is every student variable outside the transformer layers and
+        the embeddings (a task head, the pooler). A student without
+        `encoder_layers` (e.g. a BiLSTM) is one group.
+        """
         encoder = self.student if hasattr(self.student, "encoder_layers") else getattr(
             self.student, "encoder", None)
         if encoder is None or not hasattr(encoder, "encoder_layers"):
@@ -122,8 +137,7 @@ class Distiller(keras.Model):
         groups.append(list(encoder.embeddings.trainable_variables))
         grouped = {id(v) for group in groups for v in group}
         heads = [v for v in self.student.trainable_variables if id(v) not in grouped]
-        groups[0] = heads + groups[0]
-        return groups
+        return [heads] + groups
 
     def set_unfrozen_groups(self, count):
         """Trains only the top `count` layer groups (None: all) plus the projections."""
@@ -136,6 +150,11 @@ class Distiller(keras.Model):
             variables.extend(layer.trainable_variables)
         self._train_variables = variables
         self.train_function = None
+
+    @property
+    def train_variables(self):
+        """The variables the next update changes (see `set_unfrozen_groups`)."""
+        return list(self._train_variables)
 
     @property
     def student_variables(self):
@@ -156,11 +175,15 @@ class Distiller(keras.Model):
     def call(self, inputs, training=False):
         return self.student(inputs, training=training)
 
-    def teacher_targets(self, inputs):
-        """Runs the teacher and extracts the outputs the terms read."""
-        outputs = self._run(self.teacher, inputs, False, self.needs_qkv)
+    def teacher_targets(self, inputs, keys=None):
+        """Runs the teacher and extracts `keys` (default: the outputs the terms read)."""
+        keys = self.teacher_keys if keys is None else list(keys)
+        if not keys:  # e.g. hard labels only: the teacher need not run
+            return {}
+        qkv = any(key.partition("/")[0] in ("queries", "keys", "values") for key in keys)
+        outputs = self._run(self.teacher, inputs, False, qkv)
         mask = inputs.get("attention_mask")
-        return {key: ops.stop_gradient(extract(outputs, key, mask)) for key in self.teacher_keys}
+        return {key: ops.stop_gradient(extract(outputs, key, mask)) for key in keys}
 
     def compute_losses(self, inputs, targets=None, training=False):
         """Returns `(total, {name: unweighted loss})` for one local batch."""
@@ -250,6 +273,12 @@ class Distiller(keras.Model):
         config["student"] = keras.saving.deserialize_keras_object(config["student"])
         config["loss_settings"] = LossSettings.from_dict(config["loss_settings"])
         return cls(**config)
+
+
+def _accepts_qkv(model):
+    parameters = inspect.signature(model.call).parameters
+    return "output_qkv" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
 def _probe_inputs():

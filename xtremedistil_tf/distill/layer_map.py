@@ -11,7 +11,9 @@ def build_layer_map(spec, num_teacher_layers, num_student_layers):
         spec: `"uniform"`: student layer `i` learns from teacher layer
             `round(i * Lt / Ls)`, so the last layers always meet;
             `"top<k>"` (e.g. `"top3"`): the top `k` student layers learn from the
-            top `k` teacher layers, as XtremeDistil mapped them;
+            top `k` teacher layers, as XtremeDistil mapped them; `k` may be one
+            more than the smaller layer count, and then reaches the student's
+            embedding output (layer 0);
             explicit pairs `"s:t,s:t"` (e.g. `"2:4,4:8,6:12"`), or a plain list of
             teacher layers `"4,8,12"`, one per student layer from the top down.
         num_teacher_layers, num_student_layers: transformer layer counts.
@@ -27,11 +29,13 @@ def build_layer_map(spec, num_teacher_layers, num_student_layers):
         except ValueError:
             raise ValueError(
                 f"layer_map={spec!r}: write the top-k map as 'top<k>', e.g. 'top3'.") from None
-        limit = min(num_teacher_layers, num_student_layers)
+        # The outputs are layers 0 (embeddings) .. L, so k reaches one past the layer count.
+        limit = min(num_teacher_layers, num_student_layers) + 1
         if not 1 <= k <= limit:
             raise ValueError(
-                f"layer_map={spec!r}: k={k} must lie in [1, {limit}] (the smaller of the "
-                f"teacher's {num_teacher_layers} and the student's {num_student_layers} layers).")
+                f"layer_map={spec!r}: k={k} must lie in [1, {limit}] (one more than the "
+                f"smaller of the teacher's {num_teacher_layers} and the student's "
+                f"{num_student_layers} layers, counting the embedding output).")
         return [(num_student_layers - j, num_teacher_layers - j) for j in reversed(range(k))]
     if not spec:
         raise ValueError("layer_map is empty; use 'uniform', 'top<k>' or 's:t,s:t' pairs.")

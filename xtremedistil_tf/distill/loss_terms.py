@@ -205,8 +205,25 @@ class PooledTerm(LossTerm):
         return self.fn(teacher[self.key], vector)
 
 
+class PooledSimilarityTerm(PooledTerm):
+    """MSE between the in-batch cosine-similarity matrices of the sentence vectors."""
+
+    def __init__(self, name, settings):
+        super().__init__(name, settings, "mse")
+
+    def setup(self, teacher_spec, student_spec, projection):
+        self._width(student_spec, "student")
+        self._width(teacher_spec, "teacher")
+        self.key = f"pooled/{self.settings.pooling}"
+        self.projection = None
+        self.teacher_keys = [self.key]
+
+    def __call__(self, teacher, student, mask, labels):
+        return losses.similarity_mse(teacher[self.key], extract(student, self.key, mask))
+
+
 class LabelsTerm(LossTerm):
-    """Cross-entropy of the student's logits against gold labels."""
+    """Cross-entropy of the student's logits against gold labels (MSE for one output)."""
 
     needs_labels = True
 
@@ -220,6 +237,8 @@ class LabelsTerm(LossTerm):
                 f"Loss {self.name!r} needs labels, but the batches carry none; drop it or "
                 "use labelled transfer data.")
         logits = student["logits"]
+        if logits.shape[-1] == 1 and len(logits.shape) == 2:  # a regression head
+            return losses.label_mse(labels, logits)
         return losses.hard_label_cross_entropy(
             labels, logits, mask if len(logits.shape) == 3 else None)
 
@@ -235,6 +254,7 @@ LOSSES = {
     "logits_mse": functools.partial(LogitsTerm, kind="mse"),
     "pooled_mse": functools.partial(PooledTerm, kind="mse"),
     "pooled_cosine": functools.partial(PooledTerm, kind="cosine"),
+    "pooled_similarity": PooledSimilarityTerm,
     "labels_ce": LabelsTerm,
 }
 

@@ -168,3 +168,30 @@ def hard_label_cross_entropy(labels, logits, mask=None):
     log_probs = ops.log_softmax(_f32(logits), axis=-1)
     picked = ops.take_along_axis(log_probs, ops.maximum(labels, 0)[..., None], axis=-1)[..., 0]
     return _masked_mean(-picked, valid)
+
+
+def label_mse(labels, logits):
+    """Mean squared error of a one-output (regression) head against float scores.
+
+    Args:
+        labels: `[batch]` scores; logits: `[batch, 1]`.
+    """
+    return ops.mean(ops.square(_f32(logits)[..., 0] - _f32(labels)))
+
+
+def similarity_mse(teacher, student):
+    """MSE between the in-batch cosine-similarity matrices of two sets of vectors.
+
+    Args:
+        teacher, student: `[batch, width]` each; the widths may differ, since only
+            each set's own pairwise cosines are compared (no projection needed).
+
+    The sentence-similarity structure a sentence-embedding teacher encodes is
+    what ranking and retrieval read; matching it directly needs no learned map.
+    """
+    def cosines(x):
+        x = _f32(x)
+        x = x / ops.maximum(ops.sqrt(ops.sum(ops.square(x), axis=-1, keepdims=True)), _EPS)
+        return ops.matmul(x, ops.transpose(x))
+
+    return ops.mean(ops.square(cosines(teacher) - cosines(student)))

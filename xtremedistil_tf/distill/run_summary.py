@@ -5,45 +5,90 @@ def _fmt(value, digits=4):
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
+def _table(title, rows, columns, reports):
+    """Rows of metrics (name, key) by columns of reports; columns without data are left out."""
+    columns = [c for c in columns if c in reports]
+    lines = [title, "  " + " " * 26 + "".join(f"{c:>12s}" for c in columns)]
+    for label, key in rows:
+        if not any(key in reports[c] for c in columns):
+            continue
+        lines.append(f"  {label:26s}" + "".join(
+            f"{_fmt(reports[c].get(key)) if key in reports[c] else '-':>12s}" for c in columns))
+    return lines
+
+
+def _stage_lines(name, stage):
+    lines = [f"stage {name}: {stage.get('last_step')}/{stage.get('total_steps')} steps "
+             f"(teacher {stage.get('teacher', 'live')}, {stage.get('seconds', 0):.0f}s"
+             f"{', stopped early' if stage.get('stopped_early') else ''})"]
+    train = ", ".join(f"{k}={v:.4f}" for k, v in sorted(stage.get("train", {}).items()))
+    lines.append(f"  train mean losses: {train}")
+    start, best = stage.get("start_dev_loss"), stage.get("best_dev_loss")
+    if stage.get("kept_start"):
+        lines.append(f"  dev loss {_fmt(start)} at the start was never beaten: the stage "
+                     "kept its starting weights")
+    elif best is not None:
+        lines.append(f"  dev loss {_fmt(start)} at the start -> {_fmt(best)} (best weights kept)")
+    phases = stage.get("phases", [])
+    if len(phases) > 1:
+        for phase in phases:
+            dev = phase["dev"]
+            where = (f"best at step {phase['best_step']}" if phase["best_step"] else
+                     "kept its start")
+            lines.append(
+                f"  phase {phase['phase']}/{len(phases)} {phase['label']}: "
+                f"{phase['last_step']} steps, dev {_fmt(dev[0]['loss'] if dev else None)} -> "
+                f"{_fmt(phase['best_dev_loss'])} ({where}"
+                f"{', stopped early' if phase['stopped_early'] else ''})")
+    final_dev = stage.get("final_dev")
+    if final_dev:
+        dev = ", ".join(f"{k}={v:.4f}" for k, v in sorted(final_dev.items()))
+        lines.append(f"  dev losses (best weights): {dev}")
+    return lines
+
+
 def format_summary(metrics, config):
-    lines = ["", "=" * 72, "Distillation summary", "=" * 72]
+    mode = f"task transfer from {config.source_task}" if config.source_task else "task-agnostic"
+    lines = ["", "=" * 72, f"Distillation summary ({mode})", "=" * 72]
     for name, stage in metrics["stages"].items():
-        train = ", ".join(f"{k}={v:.4f}" for k, v in sorted(stage.get("train", {}).items()))
-        lines.append(f"stage {name}: {stage.get('last_step')}/{stage.get('total_steps')} steps "
-                     f"(teacher {stage.get('teacher', 'live')}, "
-                     f"{stage.get('seconds', 0):.0f}s{', stopped early' if stage.get('stopped_early') else ''})")
-        lines.append(f"  train mean losses: {train}")
-        final_dev = stage.get("final_dev")
-        if final_dev:
-            dev = ", ".join(f"{k}={v:.4f}" for k, v in sorted(final_dev.items()))
-            lines.append(f"  dev losses (best weights): {dev}")
+        lines.extend(_stage_lines(name, stage))
     params = metrics["params"]
     lines.append(f"parameters: teacher {params['teacher']:,}, student {params['student']:,} "
                  f"(student/teacher {params['student'] / params['teacher']:.2f})")
-    report = metrics["agreement"]
+    scores = metrics.get("source_task")
+    if scores:
+        keys = sorted({k for name in ("teacher", "distilled") for k in scores.get(name, {})})
+        lines.extend(_table(
+            f"source task {scores['task']} ({scores['split']}, {scores['examples']} examples):",
+            [(k, k) for k in keys], ("teacher", "start", "distilled", "random"), scores))
+    quality = metrics.get("quality")
+    if quality:
+        from xtremedistil_tf.evaluation.quality import format_quality_table
+
+        lines.append("quality on real labelled tasks (frozen features; probes and pair cosine):")
+        lines.extend("  " + line for line in format_quality_table(
+            quality, ["teacher", "start", "distilled", "random"]).splitlines())
+    report = metrics.get("agreement")
     if not report:
-        lines.append("agreement: not measured (heldout_examples < 2)")
+        lines.append("agreement: not measured (fewer than 2 held-out examples)")
     else:
         latency = report["latency_ms_batch8"]
-        lines.append(f"latency (batch 8 x {config.max_length} tokens, this machine): teacher "
-                     f"{latency['teacher']:.1f} ms, student {latency['student']:.1f} ms")
-        distilled, random = report["distilled"], report["random"]
+        lines.append(f"latency (batch 8 x {config.max_seq_length} tokens, this machine): "
+                     f"teacher {latency['teacher']:.1f} ms, student {latency['student']:.1f} ms")
         heldout = metrics["splits"]["heldout"]
-        lines.append(f"agreement with the teacher on {heldout} held-out texts "
-                     f"({config.loss_settings.pooling}-pooled sentence vectors):")
-        lines.append(f"  {'':28s}{'distilled':>12s}{'random init':>14s}")
-        lines.append(f"  {'linear-probe cosine':28s}{_fmt(distilled['probe_cosine']):>12s}"
-                     f"{_fmt(random['probe_cosine']):>14s}")
-        lines.append(f"  {'similarity correlation':28s}"
-                     f"{_fmt(distilled['similarity_correlation']):>12s}"
-                     f"{_fmt(random['similarity_correlation']):>14s}")
-        if "projected_cosine" in distilled:
-            lines.append(f"  {'cosine via learned proj.':28s}"
-                         f"{_fmt(distilled['projected_cosine']):>12s}{'-':>14s}")
+        lines.extend(_table(
+            f"agreement with the teacher on {heldout} held-out texts "
+            f"({config.loss_settings.pooling}-pooled sentence vectors):",
+            [("linear-probe cosine", "probe_cosine"),
+             ("similarity correlation", "similarity_correlation"),
+             ("cosine via learned proj.", "projected_cosine")],
+            ("start", "distilled", "random"), report))
     outputs = metrics["outputs"]
     lines.append(f"outputs in {outputs['dir']}:")
     lines.append(f"  student (Keras): {outputs['keras']}")
-    lines.append(f"  student (HF folder): {outputs['hf']}")
+    lines.append(f"  student encoder, the universal checkpoint (HF folder): {outputs['hf']}")
+    if "hf_task" in outputs:
+        lines.append(f"  student with its task head (HF folder): {outputs['hf_task']}")
     lines.append(f"  flags: {outputs['flags']}  metrics: {outputs['metrics']}")
     lines.append(f"  TensorBoard: tensorboard --logdir {outputs['logs']}")
     lines.append(f"wall time: {metrics['wall_seconds']:.0f}s")

@@ -17,7 +17,8 @@ class StepPlan:
     Args:
         num_examples: size of the split.
         batch_size: global batch size.
-        seed: seed of the permutations.
+        seed: seed of the permutations: an int or a tuple of ints (e.g. run
+            seed, stage, phase).
         shuffle: False keeps the split's order (for evaluation).
     """
 
@@ -36,7 +37,11 @@ class StepPlan:
     def _order(self, epoch):
         if not self.shuffle:
             return np.arange(self.num_examples)
-        return np.random.default_rng([self.seed, epoch]).permutation(self.num_examples)
+        seeds = list(self.seed) if isinstance(self.seed, (tuple, list)) else [self.seed]
+        # A trailing 0 (the first phase of a stage) seeds as the plain int did.
+        while len(seeds) > 1 and seeds[-1] == 0:
+            seeds.pop()
+        return np.random.default_rng(seeds + [epoch]).permutation(self.num_examples)
 
     def indices(self, step):
         epoch, batch = divmod(int(step), self.steps_per_epoch)
@@ -49,7 +54,8 @@ class ExampleSource:
     Args:
         inputs: dict of `[num_examples, seq]` int32 arrays (`INPUT_KEYS`).
         example_ids: global example id of each row (indexes the teacher cache).
-        labels: optional integer labels, one per row.
+        labels: optional labels, one per row: integer classes, float scores
+            (regression) or `[num_examples, seq]` token tags (-100 = ignored).
         cache: optional `TeacherCache`; its outputs travel with the batch.
         cache_keys: which cached keys to send (all the stage's teacher keys).
     """
@@ -57,6 +63,9 @@ class ExampleSource:
     def __init__(self, inputs, example_ids, labels=None, cache=None, cache_keys=()):
         self.inputs = inputs
         self.example_ids = np.asarray(example_ids)
+        if labels is not None:
+            labels = np.asarray(labels)
+            labels = labels.astype(np.float32 if labels.dtype.kind == "f" else np.int32)
         self.labels = labels
         self.cache = cache if cache_keys else None
         self.cache_keys = sorted(cache_keys)
@@ -68,7 +77,7 @@ class ExampleSource:
         seq = self.inputs["input_ids"].shape[1]
         spec = [(tf.int32, (batch, seq)) for _ in INPUT_KEYS]
         if self.labels is not None:
-            spec.append((tf.int32, (batch,) + self.labels.shape[1:]))
+            spec.append((tf.as_dtype(self.labels.dtype), (batch,) + self.labels.shape[1:]))
         if self.cache is not None:
             stored = self.cache.spec()
             for key in self.cache_keys:
@@ -79,7 +88,7 @@ class ExampleSource:
     def _fetch_flat(self, rows):
         out = [self.inputs[k][rows].astype(np.int32) for k in INPUT_KEYS]
         if self.labels is not None:
-            out.append(self.labels[rows].astype(np.int32))
+            out.append(self.labels[rows])
         if self.cache is not None:
             cached = self.cache.gather(self.example_ids[rows])
             out.extend(cached[k] for k in self.cache_keys)

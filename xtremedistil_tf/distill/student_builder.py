@@ -80,53 +80,97 @@ def svd_embedding_init(teacher, student):
 ETD_INITS = ("etd_rand", "etd_impt", "checkpoint")
 
 
+def encoder_of(model):
+    """The `Encoder` of a task model (its `.encoder`), or the model itself."""
+    return model if isinstance(model, Encoder) else model.encoder
+
+
 def _preset_on_teacher_vocab(preset, teacher, tokenizer):
-    tc = teacher.config
+    tc = encoder_of(teacher).config
     return get_preset(
         preset, model_type=tc.model_type, vocab_size=tokenizer.vocab_size,
         max_position_embeddings=tc.max_position_embeddings,
         type_vocab_size=tc.type_vocab_size, pad_token_id=tc.pad_token_id)
 
 
-def build_student(config, teacher, tokenizer, importance_batches=()):
-    """A student per `config.student`: a preset on the teacher's vocabulary, or an HF folder.
-
-    `importance_batches` (input dicts from the training split) score units for
-    student_init=etd_impt.
-    """
+def _build_encoder(config, teacher, tokenizer, importance_batches):
     if config.student in PRESETS and config.student_init in ETD_INITS:
         from xtremedistil_tf.etd import StudentInitConfig, init_student
 
-        student, _ = init_student(
+        # A task teacher scores units with its own task loss (etd_impt).
+        return init_student(
             StudentInitConfig(method=config.student_init, seed=config.seed,
-                              checkpoint=config.student_checkpoint),
+                              checkpoint=config.student_checkpoint,
+                              importance_batches=config.importance_batches),
             _preset_on_teacher_vocab(config.student, teacher, tokenizer),
             teacher=teacher, batches=list(importance_batches), dtype=config.precision)
-    elif config.student in PRESETS:
+    if config.student in PRESETS:
         student = Encoder(_preset_on_teacher_vocab(config.student, teacher, tokenizer),
                           name="student")
         student.build()
         if config.student_init == "teacher_svd":
-            svd_embedding_init(teacher, student)
-    elif os.path.isdir(config.student):
+            svd_embedding_init(encoder_of(teacher), student)
+        return student, {"method": config.student_init}
+    if os.path.isdir(config.student):
         from xtremedistil_tf.checkpoints import from_hf
 
         student, student_tokenizer = from_hf(config.student, dtype=config.precision)
         check_same_vocab(tokenizer, student_tokenizer)
-    else:
+        return student, {"method": "folder", "folder": config.student}
+    raise ValueError(
+        f"student={config.student!r} is neither a preset ({sorted(PRESETS)}) nor a folder.")
+
+
+def task_student(teacher, encoder, init_info):
+    """`encoder` under a head like the teacher's; an ETD student's head is cut from it too."""
+    from xtremedistil_tf.etd import WidthSelection, extract_head
+    from xtremedistil_tf.models.sequence_classifier import SequenceClassifier
+
+    if not isinstance(teacher, SequenceClassifier):
         raise ValueError(
-            f"student={config.student!r} is neither a preset ({sorted(PRESETS)}) nor a folder.")
-    for model, who in ((teacher, "teacher"), (student, "student")):
-        if config.max_length > model.config.max_sequence_length:
-            raise ValueError(
-                f"max_length={config.max_length} exceeds the {who}'s "
-                f"{model.config.max_sequence_length} positions; lower max_length.")
+            f"Task transfer distils a SequenceClassifier teacher (classification or "
+            f"regression); this teacher is a {type(teacher).__name__}.")
+    student = SequenceClassifier(
+        encoder, teacher.num_labels, label_names=teacher.label_names,
+        problem_type=teacher.problem_type, pooling=teacher.pooling,
+        head_activation=teacher.head_activation, name="student")
+    student.build()
+    if "selection" in init_info and teacher.head_activation is None:
+        extract_head(teacher.classifier, student.classifier,
+                     WidthSelection(**init_info["selection"]))
+        init_info["head"] = "extracted"
     return student
 
 
+def build_student(config, teacher, tokenizer, importance_batches=()):
+    """`(student, info)`: the student per `config.student` and `config.student_init`.
+
+    The student's encoder is a preset on the teacher's vocabulary, or an HF
+    folder. A task-model teacher gives a task-model student with the same
+    head. `importance_batches` (input dicts, or `(inputs, labels)` pairs, from
+    the training split) score units for student_init=etd_impt. `info` says how
+    the student was made.
+    """
+    encoder, info = _build_encoder(config, teacher, tokenizer, importance_batches)
+    for model, who in ((encoder_of(teacher), "teacher"), (encoder, "student")):
+        if config.max_seq_length > model.config.max_sequence_length:
+            raise ValueError(
+                f"max_seq_length={config.max_seq_length} exceeds the {who}'s "
+                f"{model.config.max_sequence_length} positions; lower max_seq_length.")
+    if isinstance(teacher, Encoder):
+        return encoder, info
+    return task_student(teacher, encoder, info), info
+
+
 def random_twin(student, seed):
-    """A randomly initialised encoder of the student's shape (the agreement baseline)."""
+    """A randomly initialised model of the student's shape (the baseline of every report)."""
     keras.utils.set_random_seed(seed)
-    twin = Encoder(student.config, name="random_student")
+    if isinstance(student, Encoder):
+        twin = Encoder(student.config, name="random_student")
+        twin.build()
+        return twin
+    config = student.get_config()
+    config["name"] = "random_student"
+    twin = type(student).from_config(config)
     twin.build()
     return twin

@@ -8,6 +8,8 @@ import sysconfig
 
 import numpy as np
 
+from xtremedistil_tf.utils.text_files import read_text
+
 BUILTIN_SOURCES = ("python_docs",)
 # Packs sentences into examples of about this many words: long enough to fill a
 # 64-token window, short enough that little is cut off.
@@ -104,8 +106,8 @@ def _read_file(path):
         raise ValueError(
             f"transfer_data file {path!r} does not exist; give a .txt/.tsv file (relative "
             "paths are from the repository root) or builtin:python_docs.")
-    with open(path, encoding="utf-8") as f:
-        lines = [line.rstrip("\n") for line in f if line.strip()]
+    # read_text names the file and line of a byte that is not UTF-8.
+    lines = [line.rstrip("\r") for line in read_text(path).split("\n") if line.strip()]
     if not path.endswith(".tsv"):
         return TransferTexts([line.strip() for line in lines])
     rows = [line.split("\t") for line in lines]

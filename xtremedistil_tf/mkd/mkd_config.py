@@ -22,7 +22,7 @@ class MKDConfig:
             (`model.keras` of `run_finetune.py`).
         multi_task_teacher: a `.keras` `MultiTaskModel` with a head per task,
             instead of one teacher per task.
-        teacher_epochs: epochs to fine-tune a missing teacher (0: a missing
+        teacher_finetune_epochs: epochs to fine-tune a missing teacher (0: a missing
             teacher is an error).
         teacher_learning_rate: their learning rate.
         student_type: "transformer" (an `Encoder`) or "bilstm".
@@ -33,7 +33,13 @@ class MKDConfig:
         losses: loss weights per classification task, e.g. "logits_kl:1,labels_ce:0.5".
         temperature: of `logits_kl`.
         tau: tasks are drawn with probability proportional to size**tau.
-        steps, batch_size, learning_rate, warmup_proportion: training.
+        max_steps, batch_size, learning_rate, warmup_ratio: training.
+        unfreeze, eval_every, patience: as in `StageConfig` (the dev loss is the
+            mean over the tasks' dev splits).
+        teacher_cache: "outputs" computes each teacher's logits once; "none"
+            runs the teachers live.
+        global_clipnorm: gradient clipping (0: none).
+        checkpoint_every: save every this many steps (a rerun resumes).
         seed, output_dir, log_every, verbose: run settings.
     """
 
@@ -46,7 +52,7 @@ class MKDConfig:
     teacher: str = "minilm"
     teacher_checkpoints: tuple = ()
     multi_task_teacher: str = ""
-    teacher_epochs: int = 1
+    teacher_finetune_epochs: int = 1
     teacher_learning_rate: float = 5e-5
     student_type: str = "transformer"
     student: str = "l6h256"
@@ -57,10 +63,16 @@ class MKDConfig:
     losses: str = "logits_kl:1"
     temperature: float = 1.0
     tau: float = 0.5
-    steps: int = 500
+    max_steps: int = 500
     batch_size: int = 32
     learning_rate: float = 1e-4
-    warmup_proportion: float = 0.1
+    warmup_ratio: float = 0.1
+    unfreeze: str = "none"
+    eval_every: int = 0
+    patience: int = 0
+    teacher_cache: str = "outputs"
+    global_clipnorm: float = 1.0
+    checkpoint_every: int = 100
     seed: int = 42
     output_dir: str = "outputs/mkd"
     log_every: int = 50
@@ -87,21 +99,28 @@ class MKDConfig:
         parse_losses(self.losses)
         if not self.data_dir and self.data_source == "local":
             raise ValueError("data_dir is empty; give the folder holding the tasks' data.")
-        for name in ("steps", "batch_size", "max_seq_length", "bilstm_embedding_size",
+        for name in ("max_steps", "batch_size", "max_seq_length", "bilstm_embedding_size",
                      "bilstm_hidden_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name}={value!r} must be a positive integer.")
-        if not isinstance(self.teacher_epochs, int) or self.teacher_epochs < 0:
-            raise ValueError(f"teacher_epochs={self.teacher_epochs!r} must be an integer >= 0.")
+        if not isinstance(self.teacher_finetune_epochs, int) or self.teacher_finetune_epochs < 0:
+            raise ValueError(f"teacher_finetune_epochs={self.teacher_finetune_epochs!r} must be "
+                             "an integer >= 0.")
         if not self.tau >= 0:
             raise ValueError(f"tau={self.tau} must be >= 0 (0: uniform over tasks, 1: in "
                              "proportion to their sizes).")
         for name in ("learning_rate", "teacher_learning_rate", "temperature"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name}={getattr(self, name)} must be > 0.")
-        if not 0.0 <= self.warmup_proportion < 1.0:
-            raise ValueError(f"warmup_proportion={self.warmup_proportion} must be in [0, 1).")
+        if not 0.0 <= self.warmup_ratio < 1.0:
+            raise ValueError(f"warmup_ratio={self.warmup_ratio} must be in [0, 1).")
+        if self.teacher_cache not in ("none", "outputs"):
+            raise ValueError(f"teacher_cache={self.teacher_cache!r} must be 'none' or "
+                             "'outputs'.")
+        for name in ("eval_every", "patience", "checkpoint_every", "global_clipnorm"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}={getattr(self, name)} must not be negative.")
         return self
 
     def to_dict(self):

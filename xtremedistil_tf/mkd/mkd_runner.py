@@ -1,12 +1,21 @@
 """An MKD run: teachers per task, one multi-task student, a task-agnostic encoder."""
+import functools
 import os
 import time
 
 import keras
+import numpy as np
+import tensorflow as tf
 
 from xtremedistil_tf.checkpoints import from_hf
+from xtremedistil_tf.distill.distill_data import pad_features
 from xtremedistil_tf.distill.loss_settings import LossSettings
+from xtremedistil_tf.distill.stage_config import StageConfig
+from xtremedistil_tf.distill.stage_runner import StageRunner, phase_seed
+from xtremedistil_tf.distill.step_data import ExampleSource
 from xtremedistil_tf.distill.student_builder import resolve_teacher
+from xtremedistil_tf.distill.task_mixture import TaskMixture
+from xtremedistil_tf.distill.teacher_cache import TeacherCache, fingerprint_variables
 from xtremedistil_tf.etd.student_init import init_student
 from xtremedistil_tf.mkd.encoder_export import save_encoder
 from xtremedistil_tf.mkd.multi_task_distiller import MultiTaskDistiller
@@ -19,8 +28,8 @@ from xtremedistil_tf.models.sequence_classifier import SequenceClassifier
 from xtremedistil_tf.tasks import FinetuneConfig, TaskConfig, finetune, get_task
 from xtremedistil_tf.tasks.classification_task import ClassificationTask
 from xtremedistil_tf.tasks.data.task_tokenizer import TaskTokenizer
-from xtremedistil_tf.training.optimization import create_optimizer
-from xtremedistil_tf.utils.atomic_io import atomic_path, write_json
+from xtremedistil_tf.training.checkpoint_manager import CheckpointManager
+from xtremedistil_tf.utils.atomic_io import atomic_path, write_json, write_text
 
 
 def _log(config, message):
@@ -42,14 +51,14 @@ def _load_teachers(config, tasks, train_examples, tokenizer):
         if name in given:
             teachers[name] = keras.models.load_model(given[name])
             continue
-        if not config.teacher_epochs:
+        if not config.teacher_finetune_epochs:
             raise ValueError(f"No teacher for task {name!r}: give it in teacher_checkpoints "
-                             "or set teacher_epochs >= 1 to fine-tune one.")
+                             "or set teacher_finetune_epochs >= 1 to fine-tune one.")
         _log(config, f"Fine-tuning the teacher of {name} ...")
         encoder, _ = from_hf(resolve_teacher(config.teacher), load_tokenizer=False)
         tuned = finetune(task, encoder, tokenizer, FinetuneConfig(
             output_dir=os.path.join(config.output_dir, "teachers", name),
-            epochs=config.teacher_epochs, learning_rate=config.teacher_learning_rate,
+            epochs=config.teacher_finetune_epochs, learning_rate=config.teacher_learning_rate,
             batch_size=config.batch_size, seed=config.seed, verbose=config.verbose))
         teachers[name] = tuned["model"]
         evals[name] = tuned["eval"]
@@ -66,18 +75,57 @@ def _num_outputs(teachers, name):
     return teachers[name].num_labels
 
 
-def run_mkd(config):
+def _source(task, examples, tokenizer, config, pad_id, ids, cache, keys, with_labels):
+    features = task.build_features(examples, tokenizer, training=False)
+    arrays = pad_features(features.inputs, config.max_seq_length, pad_id)
+    labels = features.labels if with_labels else None
+    return arrays, ExampleSource(arrays, ids, labels, cache, keys)
+
+
+def _task_sources(config, mkd, tasks, train_examples, tokenizer, pad_id, log):
+    """Per task: a training and a dev `ExampleSource`, teacher logits cached once."""
+    train, dev, dev_data = {}, {}, {}
+    with_labels = mkd.needs_labels
+    for name, task in tasks.items():
+        split = task.eval_splits[0]
+        dev_examples = task.subsample(task.load_examples(split), split)
+        num_train, num_dev = len(train_examples[name]), len(dev_examples)
+        cache, keys = None, ()
+        if config.teacher_cache == "outputs":
+            distiller = mkd.distillers[name]
+            keys = distiller.teacher_keys
+            inputs = [pad_features(task.build_features(ex, tokenizer, training=False).inputs,
+                                   config.max_seq_length, pad_id)
+                      for ex in (train_examples[name], dev_examples)]
+            inputs = {k: np.concatenate([part[k] for part in inputs]) for k in inputs[0]}
+            cache = TeacherCache.build(
+                os.path.join(config.output_dir, "teacher_cache", name),
+                functools.partial(distiller.teacher_targets, keys=keys), inputs, keys,
+                fingerprint_variables(distiller.teacher.variables), log=log)
+        _, train[name] = _source(task, train_examples[name], tokenizer, config, pad_id,
+                                 np.arange(num_train), cache, keys, with_labels)
+        _, dev[name] = _source(task, dev_examples, tokenizer, config, pad_id,
+                               np.arange(num_train, num_train + num_dev), cache, keys,
+                               with_labels)
+        dev_data[name] = dev_examples
+    return train, dev, dev_data
+
+
+def run_mkd(config, flags_text=None):
     """Runs multi-task distillation as `config` (an `MKDConfig`) says.
 
-    Returns the results dict also written to `<output_dir>/metrics.json`; the
-    shared encoder is saved as `encoder.keras` (and `encoder_hf/` for a
-    transformer), the whole student as `multi_task_student.keras`.
+    Training runs through `StageRunner` (checkpoints, resume, TensorBoard,
+    NaN stops, dev selection) with a `TaskMixture` as its data. Returns the
+    results dict also written to `<output_dir>/metrics.json`; the shared
+    encoder is saved as `encoder.keras` (and `encoder_hf/` for a transformer),
+    the whole student as `multi_task_student.keras`. Rerun to resume.
     """
     config = config.validate()
     start = time.time()
     keras.utils.set_random_seed(config.seed)
-    os.makedirs(config.output_dir, exist_ok=True)
-    write_json(os.path.join(config.output_dir, "config.json"), config.to_dict())
+    out = config.output_dir
+    os.makedirs(out, exist_ok=True)
+    log = (lambda message: print(message, flush=True)) if config.verbose else (lambda _: None)
     base_encoder, tokenizer = from_hf(resolve_teacher(config.teacher))
     task_config = TaskConfig(data_dir=config.data_dir, data_source=config.data_source,
                              max_seq_length=config.max_seq_length,
@@ -93,15 +141,8 @@ def run_mkd(config):
         task.prepare(train_examples[name])
         tasks[name] = task
     teachers, teacher_evals = _load_teachers(config, tasks, train_examples, tokenizer)
-
     task_tokenizer = TaskTokenizer(tokenizer)
     pad_id = base_encoder.config.pad_token_id
-    datasets, sizes = {}, {}
-    for name, task in tasks.items():
-        features = task.build_features(train_examples[name], task_tokenizer, training=True)
-        sizes[name] = len(features)
-        datasets[name] = task.build_dataset(features, config.batch_size, pad_id, shuffle=True,
-                                            seed=config.seed).repeat()
 
     first = config.tasks[0]
     if config.student_type == "bilstm":
@@ -111,35 +152,71 @@ def run_mkd(config):
     else:
         first_teacher = (teachers.for_task(first) if isinstance(teachers, MultiTaskModel)
                          else teachers[first])
-        importance = datasets[first].map(lambda inputs, labels: inputs)
+        features = tasks[first].build_features(train_examples[first], task_tokenizer, False)
+        arrays = pad_features(features.inputs, config.max_seq_length, pad_id)
+        size = config.batch_size
+        batches = [({k: v[i:i + size] for k, v in arrays.items()}, features.labels[i:i + size])
+                   for i in range(0, len(features), size)]
         encoder, init_info = init_student(
             config.student_init, student_config_for(config, base_encoder.config),
-            teacher=first_teacher,
-            batches=importance.take(config.student_init.importance_batches))
+            teacher=first_teacher, batches=batches[:config.student_init.importance_batches])
     student = MultiTaskModel(encoder, {n: _num_outputs(teachers, n) for n in config.tasks},
                              name="multi_task_student")
-    mkd = MultiTaskDistiller(student, teachers, losses=parse_losses(config.losses),
-                             loss_settings=LossSettings(temperature=config.temperature))
-    mkd.compile(create_optimizer(config.learning_rate, config.steps,
-                                 int(config.steps * config.warmup_proportion)))
-    sampler = TaskSampler(sizes, tau=config.tau, seed=config.seed)
-    _log(config, f"MKD over {sizes} with task probabilities {sampler.probabilities}")
-    history = mkd.fit(datasets, sampler, config.steps,
-                      log_every=config.log_every if config.verbose else 0)
+    losses = parse_losses(config.losses)
+    mkd = MultiTaskDistiller(student, teachers, losses=losses,
+                             loss_settings=LossSettings(temperature=config.temperature),
+                             global_clipnorm=config.global_clipnorm or None)
+    train, dev, dev_examples = _task_sources(config, mkd, tasks, train_examples,
+                                             task_tokenizer, pad_id, log)
 
+    def write_run_files():
+        # With the first checkpoint: a run failing before it leaves an earlier run's files.
+        if flags_text is not None:
+            write_text(os.path.join(out, "flags.cfg"), flags_text)
+        write_json(os.path.join(out, "config.json"), config.to_dict())
+
+    stage = StageConfig("mkd", tuple(losses.items()), max_steps=config.max_steps,
+                        learning_rate=config.learning_rate, warmup_ratio=config.warmup_ratio,
+                        unfreeze=config.unfreeze, eval_every=config.eval_every,
+                        patience=config.patience).validate()
+    mixture = TaskMixture(train, tau=config.tau)
+    sizes = {name: len(source) for name, source in train.items()}
+    log(f"MKD over {sizes} with task probabilities "
+        f"{TaskSampler(sizes, tau=config.tau).probabilities}")
+    checkpoints = CheckpointManager(os.path.join(out, "checkpoint"))
+    state = checkpoints.read_state() if checkpoints.exists() else None
+    writer = tf.summary.create_file_writer(os.path.join(out, "logs"))
+    strategy = tf.distribute.get_strategy()
+    runner = StageRunner(mkd, strategy, checkpoints, config.checkpoint_every, writer=writer,
+                         log_every=config.log_every, verbose=bool(config.verbose),
+                         on_save=write_run_files)
+    if state is not None and state["done"]:
+        mkd.set_losses(losses)
+        checkpoints.restore({"model": mkd.student_variables})
+        history = state["history"]
+        log(f"MKD: already done in {checkpoints.folder}; re-exporting")
+    else:
+        if state is not None:
+            log(f"MKD: resuming at step {state['step']}")
+        history = runner.run(stage, 0, mixture, dev, config.batch_size, config.seed, state)
+
+    task_steps = {}
+    for record in history["phases"]:
+        counts = mixture.counts(phase_seed(config.seed, 0, record["phase"] - 1),
+                                record["last_step"])
+        for name, count in counts.items():
+            task_steps[name] = task_steps.get(name, 0) + count
     results = {"tasks": list(config.tasks), "task_sizes": sizes,
-               "task_probabilities": sampler.probabilities,
-               "task_steps": history["task_steps"], "student_init": init_info,
+               "task_probabilities": TaskSampler(sizes, tau=config.tau).probabilities,
+               "task_steps": task_steps, "student_init": init_info,
                "train_seconds": round(history["seconds"], 1), "teacher_eval": teacher_evals,
-               "student_eval": {}}
+               "stage": history, "student_eval": {}}
     for name, task in tasks.items():
-        split = task.eval_splits[0]
-        examples = task.subsample(task.load_examples(split), split)
-        features = task.build_features(examples, task_tokenizer, training=False)
+        features = task.build_features(dev_examples[name], task_tokenizer, training=False)
         outputs = task.predict(student.for_task(name), features, pad_token_id=pad_id, verbose=0)
-        results["student_eval"][name], _ = task.evaluate(examples, features, outputs)
+        results["student_eval"][name], _ = task.evaluate(dev_examples[name], features, outputs)
 
-    out = config.output_dir
+    write_run_files()
     paths = save_encoder(encoder, tokenizer, out, name="encoder")
     with atomic_path(os.path.join(out, "multi_task_student.keras")) as tmp:
         student.save(tmp)
@@ -147,9 +224,11 @@ def run_mkd(config):
     results["outputs"] = paths
     results["wall_time_seconds"] = round(time.time() - start, 1)
     write_json(os.path.join(out, "metrics.json"), results)
-    _log(config, "\n".join([
+    log("\n".join([
         "=" * 30 + " MKD summary " + "=" * 30,
-        f"Tasks and steps: {history['task_steps']} (tau={config.tau})",
+        f"Tasks and steps: {task_steps} (tau={config.tau})",
+        f"Dev loss (mean over tasks): {history.get('start_dev_loss')} at the start -> "
+        f"{history.get('best_dev_loss')} (best weights kept)",
         f"Student ({config.student_type}, init {init_info['method']}) on dev: "
         f"{results['student_eval']}",
         f"Teachers on dev: {teacher_evals or 'given'}",

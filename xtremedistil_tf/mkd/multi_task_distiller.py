@@ -1,14 +1,17 @@
-"""Multi-task distillation: one student, a head and a teacher per task, sampled batches."""
-import time
+"""Multi-task distillation: one student, a head and a teacher per task.
 
+Training runs through `StageRunner` like every other recipe, with a
+`TaskMixture` as its data: each step draws a task and runs that task's
+`Distiller`. This class gives the runner the same interface a `Distiller` has
+(losses, layer groups for gradual unfreezing, the variables to checkpoint, one
+optimiser) over the per-task distillers.
+"""
 import tensorflow as tf
 
 from xtremedistil_tf.distill.distiller import Distiller
 from xtremedistil_tf.mkd.multi_task_model import MultiTaskModel, check_task_names
 
 DEFAULT_LOSSES = {"logits_kl": 1.0}
-# A one-output (regression) head has no distribution to match: its logit is matched.
-REGRESSION_LOSSES = {"logits_mse": 1.0}
 
 
 def _split_batch(batch):
@@ -17,23 +20,42 @@ def _split_batch(batch):
     return batch, None
 
 
+def _unique(variables):
+    seen, out = set(), []
+    for variable in variables:
+        if id(variable) not in seen:
+            seen.add(id(variable))
+            out.append(variable)
+    return out
+
+
+def task_losses(losses, num_outputs):
+    """A one-output (regression) head has no distribution: its logits are matched
+    with `logits_mse`, and `labels_ce` becomes the MSE to the gold score."""
+    if num_outputs != 1:
+        return dict(losses)
+    out = {}
+    for name, weight in losses.items():
+        name = "logits_mse" if name == "logits_kl" else name
+        out[name] = out.get(name, 0.0) + weight
+    return out
+
+
 class MultiTaskDistiller:
     """Distils per-task teachers into the heads of one shared `MultiTaskModel`.
 
-    Each step draws a task (see `TaskSampler`), takes that task's next batch
-    and runs the single-task `Distiller` of that task: its teacher against
-    `student.for_task(task)`. All tasks share one optimizer, so the shared
-    encoder's moments see every task's gradients; each head moves only on its
-    own task's batches.
+    Each task has a `Distiller`: its teacher against `student.for_task(task)`.
+    All tasks share one optimizer, so the shared encoder's moments see every
+    task's gradients; each head moves only on its own task's batches.
 
     Args:
         student: a `MultiTaskModel`.
         teachers: dict of task name to a model whose output dict has `logits`
             (e.g. a fine-tuned `SequenceClassifier`), or one `MultiTaskModel`
             with a head for every task (a multi-task teacher).
-        losses: loss weights for classification tasks, as for `Distiller`
-            (e.g. `{"logits_kl": 1.0, "labels_ce": 0.5}`; `labels_ce` needs
-            labelled batches). Regression tasks use `REGRESSION_LOSSES`.
+        losses: loss weights, as for `Distiller` (e.g. `{"logits_kl": 1.0,
+            "labels_ce": 0.5}`; `labels_ce` needs labelled batches); regression
+            tasks use them through `task_losses`.
         loss_settings: a `LossSettings` (temperature, ...).
         global_clipnorm: gradient clipping of each step, or None.
     """
@@ -58,104 +80,86 @@ class MultiTaskDistiller:
                              f"per task (have {sorted(teachers)}) or a multi-task teacher "
                              "with a head for each.")
         self.losses = dict(losses or DEFAULT_LOSSES)
-        self.distillers = {}
-        for task in self.tasks:
-            task_losses = REGRESSION_LOSSES if student.tasks[task] == 1 else self.losses
-            self.distillers[task] = Distiller(
-                teacher=teachers[task], student=student.for_task(task), losses=task_losses,
-                loss_settings=loss_settings, global_clipnorm=global_clipnorm,
-                name=f"distiller_{task}")
+        self.distillers = {
+            task: Distiller(teacher=teachers[task], student=student.for_task(task),
+                            losses=task_losses(self.losses, student.tasks[task]),
+                            loss_settings=loss_settings, global_clipnorm=global_clipnorm,
+                            name=f"distiller_{task}")
+            for task in self.tasks}
+        self.optimizer = None
         self._steps = {}
 
+    # The Distiller interface StageRunner uses.
+    def set_losses(self, losses):
+        self.losses = dict(losses)
+        for task, distiller in self.distillers.items():
+            distiller.set_losses(task_losses(self.losses, self.student.tasks[task]))
+
     @property
-    def trainable_variables(self):
-        """The student's and every task's projections, each once."""
-        seen, out = set(), []
+    def needs_labels(self):
+        return any(d.needs_labels for d in self.distillers.values())
+
+    @property
+    def projections(self):
+        return {f"{task}/{name}": layer for task, d in self.distillers.items()
+                for name, layer in d.projections.items()}
+
+    def layer_groups(self):
+        """Every task's head (and the pooler) first, then the shared encoder's groups."""
+        per_task = [d.layer_groups() for d in self.distillers.values()]
+        heads = _unique(v for groups in per_task for v in groups[0])
+        return [heads] + per_task[0][1:]
+
+    def set_unfrozen_groups(self, count):
         for distiller in self.distillers.values():
-            for variable in distiller.all_trainable_variables:
-                if id(variable) not in seen:
-                    seen.add(id(variable))
-                    out.append(variable)
-        return out
+            distiller.set_unfrozen_groups(count)
+
+    @property
+    def train_variables(self):
+        return _unique(v for d in self.distillers.values() for v in d.train_variables)
+
+    @property
+    def student_variables(self):
+        """Every variable training may change: the whole student's and the projections'."""
+        extra = [v for layer in self.projections.values() for v in layer.variables]
+        return _unique(list(self.student.variables) + extra)
+
+    @property
+    def all_trainable_variables(self):
+        extra = [v for layer in self.projections.values() for v in layer.trainable_variables]
+        return _unique(list(self.student.trainable_variables) + extra)
+
+    trainable_variables = all_trainable_variables
 
     def compile(self, optimizer, run_eagerly=False):
-        """Shares `optimizer` between the tasks; builds its slots for every variable.
+        """Shares `optimizer` between the tasks.
 
-        Each task's step is traced once into a `tf.function`; `run_eagerly`
-        skips tracing (for debugging, or tiny models where tracing dominates).
+        `train_step` traces each task's step once into a `tf.function`;
+        `run_eagerly` skips tracing (for debugging, or tiny models).
         """
-        optimizer.build(self.trainable_variables)
         for distiller in self.distillers.values():
             distiller.compile(optimizer=optimizer)
         self.optimizer = optimizer
         wrap = (lambda f: f) if run_eagerly else (
             lambda f: tf.function(f, reduce_retracing=True))
-        self._steps = {task: wrap(self._make_step(task)) for task in self.tasks}
+        self._steps = {task: wrap(self.distillers[task].train_on_batch_replica)
+                       for task in self.tasks}
 
-    def _make_step(self, task):
-        distiller = self.distillers[task]
-
-        def step(inputs, labels):
-            targets = {"labels": labels} if labels is not None else None
-            total, parts = distiller.train_on_batch_replica((inputs, targets))
-            return total, parts
-
-        return step
-
-    def _targets(self, task, labels):
-        return labels if self.distillers[task].needs_labels else None
-
+    # One update or one measurement outside a run (StageRunner trains).
     def train_step(self, task, batch):
         """One update on `task`'s `batch` (inputs, or `(inputs, labels)`)."""
         if not self._steps:
             raise ValueError("Call compile(optimizer) before training.")
+        if not self.optimizer.built:
+            self.optimizer.build(self.all_trainable_variables)
         inputs, labels = _split_batch(batch)
-        if self.distillers[task].needs_labels and labels is None:
+        distiller = self.distillers[task]
+        if distiller.needs_labels and labels is None:
             raise ValueError(f"Task {task!r} uses 'labels_ce' but its batches carry no "
                              "labels; drop 'labels_ce' or give labelled data.")
-        total, parts = self._steps[task](inputs, self._targets(task, labels))
+        targets = {"labels": labels} if distiller.needs_labels else None
+        total, parts = self._steps[task]((inputs, targets))
         return float(total), {k: float(v) for k, v in parts.items()}
-
-    def fit(self, datasets, sampler, steps, log_every=0, log=print):
-        """Runs `steps` updates, each on a task drawn by `sampler`.
-
-        Args:
-            datasets: dict of task name to an iterable of batches that repeats
-                (e.g. `tf.data.Dataset.repeat()`).
-            sampler: a `TaskSampler` over (a subset of) this student's tasks.
-            steps: number of updates.
-            log_every: print a line every this many steps (0: never).
-            log: where lines go.
-
-        Returns a history dict: `steps` (task per step), `loss` (total per step),
-        `task_steps` (count per task) and `seconds`.
-        """
-        unknown = [t for t in sampler.names if t not in self.distillers]
-        if unknown:
-            raise ValueError(f"The sampler draws tasks {unknown} that the student has no "
-                             f"head for; its tasks are {self.tasks}.")
-        missing = [t for t in sampler.names if t not in datasets]
-        if missing:
-            raise ValueError(f"No data for tasks {missing}; give a dataset per task.")
-        iterators = {t: iter(datasets[t]) for t in sampler.names}
-        history = {"steps": [], "loss": [], "task_steps": {t: 0 for t in sampler.names}}
-        start = time.time()
-        for step, task in enumerate(sampler.schedule(steps), start=1):
-            try:
-                batch = next(iterators[task])
-            except StopIteration:
-                raise ValueError(f"The dataset of task {task!r} ran out at step {step}; "
-                                 "repeat it (dataset.repeat()).") from None
-            total, _ = self.train_step(task, batch)
-            history["steps"].append(task)
-            history["loss"].append(total)
-            history["task_steps"][task] += 1
-            if log_every and step % log_every == 0:
-                recent = history["loss"][-log_every:]
-                log(f"step {step}/{steps}: mean loss {sum(recent) / len(recent):.4f} "
-                    f"(task counts {history['task_steps']})")
-        history["seconds"] = time.time() - start
-        return history
 
     def evaluate(self, datasets, steps=None):
         """Mean distillation loss per task over `datasets` (dict of task to batches)."""

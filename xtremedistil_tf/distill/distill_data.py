@@ -1,0 +1,119 @@
+"""The token arrays a distillation run reads, and which rows serve which purpose.
+
+Task-agnostic runs tokenize the transfer text and carve dev and held-out rows
+out of it. Task transfer reads the source task's labelled training data, adds
+unlabelled augmentation made from the transfer text (sentence pairs for a pair
+task) and scores on the source task's dev split.
+"""
+import dataclasses
+
+import numpy as np
+
+from xtremedistil_tf.distill.transfer_data import load_transfer_texts, split_indices
+
+INPUT_KEYS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+@dataclasses.dataclass
+class DistillData:
+    """Every example of a run as `[num_rows, seq]` arrays, and the rows of each split.
+
+    Args:
+        inputs: dict of int32 arrays keyed by `INPUT_KEYS`.
+        labels: one label per row, or None; rows outside `labelled` and `dev`
+            hold a filler.
+        train: rows the stages train on (labelled and unlabelled).
+        labelled: training rows with gold labels (a stage with a label loss
+            trains on these only).
+        dev: rows of the dev split (early stopping, best weights).
+        heldout: rows of the agreement report.
+        counts: what the summary says about the data.
+    """
+
+    inputs: dict
+    labels: np.ndarray | None
+    train: np.ndarray
+    labelled: np.ndarray
+    dev: np.ndarray
+    heldout: np.ndarray
+    counts: dict
+
+    def subset(self, rows):
+        return {k: v[rows] for k, v in self.inputs.items()}
+
+
+def agnostic_data(config, tokenizer, log=print):
+    """Transfer text split into train, dev and held-out rows (`config.dev_fraction`, ...)."""
+    data = load_transfer_texts(config.transfer_data, config.max_train_samples or 0)
+    log(f"Transfer data: {len(data)} examples from {config.transfer_data}")
+    encoded = tokenizer(data.texts, data.text_pairs, max_length=config.max_seq_length,
+                        padding="max_length")
+    inputs = {k: np.asarray(encoded[k], dtype=np.int32) for k in INPUT_KEYS}
+    train, dev, heldout = split_indices(len(data), config.dev_fraction,
+                                        config.heldout_examples, config.seed)
+    labelled = train if data.labels is not None else np.zeros(0, np.int64)
+    return DistillData(inputs, data.labels, train, labelled, dev, heldout,
+                       {"transfer_examples": len(data)})
+
+
+def pad_features(inputs, max_seq_length, pad_token_id):
+    """Lists of token-id lists (unpadded task features) as `[n, max_seq_length]` arrays."""
+    ids = inputs["input_ids"]
+    out = {"input_ids": np.full((len(ids), max_seq_length), pad_token_id, np.int32),
+           "attention_mask": np.zeros((len(ids), max_seq_length), np.int32),
+           "token_type_ids": np.zeros((len(ids), max_seq_length), np.int32)}
+    for row, (tokens, types) in enumerate(zip(ids, inputs["token_type_ids"])):
+        out["input_ids"][row, :len(tokens)] = tokens
+        out["attention_mask"][row, :len(tokens)] = 1
+        out["token_type_ids"][row, :len(types)] = types
+    return out
+
+
+def _filler(labels, count):
+    return np.zeros((count,) + labels.shape[1:], labels.dtype)
+
+
+def task_data(config, task, tokenizer, pad_token_id, log=print):
+    """Source-task train rows (labelled), augmentation rows and source dev rows.
+
+    `task` is prepared (its labels fixed) already. Returns `(data, dev_examples,
+    dev_features)`; the last two score models on the source task's dev split.
+    """
+    from xtremedistil_tf.mkd.transfer_set import augmentation_examples, is_pairwise
+    from xtremedistil_tf.tasks.data.task_tokenizer import TaskTokenizer
+
+    task_tokenizer = TaskTokenizer(tokenizer)
+    source = task.subsample(task.load_examples("train"), "train")
+    dev_split = task.eval_splits[0]
+    dev_examples = task.subsample(task.load_examples(dev_split), dev_split)
+    extra = []
+    if config.augmentation_examples:
+        texts = load_transfer_texts(config.transfer_data).texts
+        extra = augmentation_examples(texts, config.augmentation_examples,
+                                      pairwise=is_pairwise(source), seed=config.seed)
+    train_features = task.build_features(source, task_tokenizer, training=False)
+    dev_features = task.build_features(dev_examples, task_tokenizer, training=False)
+    if train_features.labels is None or dev_features.labels is None:
+        raise ValueError(f"source_task={task.name!r}: its train and {dev_split} splits need "
+                         "labels for task transfer.")
+    parts = [train_features.inputs]
+    if extra:
+        parts.append(task.build_features(extra, task_tokenizer, training=False).inputs)
+    parts.append(dev_features.inputs)
+    arrays = [pad_features(p, config.max_seq_length, pad_token_id) for p in parts]
+    inputs = {k: np.concatenate([a[k] for a in arrays]) for k in INPUT_KEYS}
+    num_source, num_extra, num_dev = len(source), len(extra), len(dev_examples)
+    labels = np.concatenate([train_features.labels,
+                             _filler(train_features.labels, num_extra), dev_features.labels])
+    train = np.arange(num_source + num_extra)
+    labelled = np.arange(num_source)
+    dev = np.arange(num_source + num_extra, num_source + num_extra + num_dev)
+    counts = {"source_examples": num_source, "augmentation_examples": num_extra,
+              "pairwise": is_pairwise(source), "dev_examples": num_dev,
+              "dev_split": dev_split, "truncated": {
+                  "train": train_features.stats.get("truncated", 0),
+                  "dev": dev_features.stats.get("truncated", 0)}}
+    log(f"Source task {task.name}: {num_source} labelled train examples, {num_extra} "
+        f"augmentation examples from {config.transfer_data}, {num_dev} {dev_split} examples")
+    data = DistillData(inputs, labels, train, labelled, dev, dev, counts)
+    return data, dev_examples, dev_features
