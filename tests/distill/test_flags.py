@@ -37,12 +37,14 @@ def test_shipped_flagfiles_build_valid_configs(parse, path):
 def test_default_recipe(parse):
     config = parse("--flagfile=flags/l6h256.cfg")
     assert config.teacher == "minilm" and config.transfer_data == "builtin:python_docs"
-    assert [s.name for s in config.stages] == ["representation", "logits"]
+    assert [s.name for s in config.stages] == ["logits"]
+    assert config.student_init == "etd_impt"
+    assert dict(config.stages[0].losses) == {"pooled_similarity": 10.0, "pooled_cosine": 1.0}
     assert config.output_dir == "outputs/l6h256"
 
 
 def test_flag_file_round_trip(parse, tmp_path):
-    config = parse("--flagfile=flags/l6h256.cfg", "--representation_max_steps=7")
+    config = parse("--flagfile=flags/l6h256.cfg", "--logits_max_steps=7")
     path = tmp_path / "flags.cfg"
     path.write_text(run_distill.flags_text())
     assert parse(f"--flagfile={path}") == config
