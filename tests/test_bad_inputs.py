@@ -76,8 +76,6 @@ def _distill(*args):
                       "--output_dir={out}"), args)
 
 
-_WRITES_FIRST = ("distill/distill_run.py writes flags.cfg and config.json before training, "
-                 "so a run stopped by a NaN loss replaces an earlier run's")
 CASES = [
     # run_finetune.py
     Case("unknown_task", FINETUNE, _finetune("--task=sst3"), "--task=sst3"),
@@ -115,7 +113,7 @@ CASES = [
     Case("evaluate_an_encoder", FINETUNE, _finetune("--epochs=0"), "--epochs=0"),
     Case("finetune_nan_loss", FINETUNE,
          _finetune("--learning_rate=1e30", "--warmup_proportion=0", "--batch_size=1"), "loss",
-         writes_output=True, pending="tasks/finetuning.py trains on through a NaN loss"),
+         writes_output=True),
     # run_export.py
     Case("unknown_format", EXPORT, _export("--formats=saved_model,onnx"), "onnx"),
     Case("model_missing", EXPORT, _export("--model={root}/nowhere"), "nowhere"),
@@ -141,11 +139,9 @@ CASES = [
     Case("distill_unwritable", DISTILL, _distill("--output_dir={root}/a_file/out"),
          "--output_dir="),
     Case("transfer_text_not_utf8", DISTILL, _distill("--transfer_data={root}/latin1.txt"),
-         "latin1.txt:2", pending="distill/transfer_data.py reads text files with open(), "
-         "whose decoding error does not name the file; read them with "
-         "xtremedistil_tf.utils.text_files.read_text"),
+         "latin1.txt:2"),
     Case("nan_loss", DISTILL, _distill("--representation_learning_rate=1e30"), "loss became",
-         writes_output=True, pending=_WRITES_FIRST),
+         writes_output=True),
     # run_mkd.py, run_task_transfer.py (run_distill.py with a recipe)
     Case("unknown_task_in_list", MKD, ("--tasks=sst2,sst9", "--data_dir={root}/glue",
                                        "--output_dir={out}"), "sst9"),

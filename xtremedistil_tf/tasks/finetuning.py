@@ -122,8 +122,14 @@ def finetune(task, model, tokenizer, config, run_info=None):
                 # Token and span heads never use the pooler; Keras warns it gets no gradient.
                 warnings.filterwarnings("ignore", message="Gradients do not exist.*pooler")
                 history = trainer.fit(dataset, epochs=1, verbose=config.verbose,
-                                      shuffle=False)
+                                      shuffle=False,
+                                      callbacks=[keras.callbacks.TerminateOnNaN()])
             record = {"epoch": epoch, "train_loss": float(history.history["loss"][-1])}
+            if not np.isfinite(record["train_loss"]):
+                raise ValueError(
+                    f"the training loss became {record['train_loss']} in epoch {epoch} "
+                    f"(learning rate {config.learning_rate}); nothing was written to "
+                    f"{config.output_dir}. Lower --learning_rate or check the labels.")
             scored = {s: _evaluate(task, task_model, ex, ft, config, pad_id)
                       for s, (ex, ft) in evals.items()}
             record.update({s: m for s, (m, _) in scored.items()})
