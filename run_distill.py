@@ -33,55 +33,38 @@ flags_common.define_student_flags(
     init_choices=("random", "teacher_svd", "etd_rand", "etd_impt", "checkpoint"))
 flags_common.define_data_flags(FLAGS, __name__, max_seq_length=64)
 flags_common.define_training_flags(FLAGS, __name__, batch_size=32)
-flags_common.define_run_flags(FLAGS, __name__, output_dir="outputs/distill", seed=42)
+flags_common.define_run_flags(FLAGS, __name__, output_dir="outputs/distill", seed=42,
+                              verbose=1)
+flags_common.define_loop_flags(FLAGS, __name__, checkpoint_every=100, log_every=10,
+                               global_clipnorm=1.0, teacher_cache="none")
+# Quality on real labelled tasks (teacher, start point, result, random twin side by side).
+flags_common.define_quality_flags(FLAGS, __name__, eval_tasks=(), eval_max_train_samples=2000)
+flags_common.define_flags(FLAGS, __name__, jit_compile=False, temperature=1.0, pooling="mean")
 # Data of this script.
 flags.DEFINE_string("source_task", "", "Task transfer: the teacher's task (sst2, mnli, stsb, "
-                    "...); its labelled data joins the transfer set and its dev split scores. "
-                    "Empty: task-agnostic distillation.")
+                    "conll2003, wikiann, ...); its labelled data joins the transfer set and its "
+                    "dev split scores. Empty: task-agnostic distillation.")
 flags.DEFINE_string("transfer_data", "builtin:python_docs",
                     "Transfer text: a .txt/.tsv file, builtin:python_docs or "
                     "tfds:<name>:<split>:<features>; the augmentation text with --source_task.")
 flags.DEFINE_integer("augmentation_examples", 0, "Task transfer: unlabelled examples made "
-                     "from --transfer_data (sentence pairs for a pair task); 0: none.")
+                     "from --transfer_data (sentence pairs for a pair task, word-split "
+                     "sentences for NER); 0: none.")
 flags.DEFINE_float("dev_fraction", 0.05, "Task-agnostic: share of the transfer data used as "
                    "dev split.")
 flags.DEFINE_integer("heldout_examples", 256, "Task-agnostic: examples held out for the "
                      "agreement report.")
-# Quality on real labelled tasks (teacher, start point, result, random twin side by side).
-flags.DEFINE_list("eval_tasks", [], "GLUE classification tasks to score every model on with "
-                  "frozen-feature probes (e.g. sst2,mrpc,rte); empty: not measured.")
-flags.DEFINE_string("eval_data_dir", "", "The glue_data folder of --eval_tasks (or the TFDS "
-                    "data folder).")
-flags.DEFINE_enum("eval_data_source", "local", ["local", "tfds"], "Data of --eval_tasks.")
-flags.DEFINE_integer("eval_max_train_samples", 2000, "Training examples per --eval_tasks "
-                     "probe.")
-# Run.
-flags.DEFINE_integer("checkpoint_every", 100, "Checkpoint interval in steps (0: stage ends only).")
-flags.DEFINE_enum("teacher_cache", "none", ["none", "outputs", "all"],
-                  "Cache teacher outputs: none, per-example outputs (logits, sentence "
-                  "vectors), or all outputs the stages read.")
+# Teacher cache (--teacher_cache is in the loop group).
 flags.DEFINE_enum("teacher_cache_dtype", "float16", ["float16", "float32"],
                   "Storage type of cached per-token teacher outputs.")
 flags.DEFINE_string("teacher_cache_dir", "", "Cache folder ('' = <output_dir>/teacher_cache).")
-flags.DEFINE_enum("strategy", "auto", ["auto", "one_device", "mirrored", "multi_worker", "tpu"],
-                  "tf.distribute strategy.")
-flags.DEFINE_string("tpu", "", "TPU address or name for --strategy=tpu.")
-flags.DEFINE_enum("precision", "float32", ["float32", "mixed_float16", "mixed_bfloat16"],
-                  "Keras dtype policy.")
-flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA.")
-flags.DEFINE_float("global_clipnorm", 1.0, "Clip the global gradient norm (0: off).")
-flags.DEFINE_integer("log_every", 10, "TensorBoard interval in steps.")
-flags.DEFINE_bool("verbose", True, "Show progress bars.")
 # Loss settings.
 flags.DEFINE_string("layer_map", "uniform", "Teacher-to-student layer map: uniform, top<k> "
                     "(k up to the student's layers + 1 reaches its embedding output) or s:t,s:t.")
 flags.DEFINE_enum("tokens", "all", ["all", "cls"], "Hidden-state losses on all tokens or [CLS] only.")
-flags.DEFINE_float("temperature", 1.0, "Temperature T of logits_kl (scaled by T^2).")
 flags.DEFINE_integer("num_relation_heads", 8, "Relation heads of the MiniLMv2 relation loss.")
 flags.DEFINE_integer("relation_teacher_layer", -1, "Teacher layer of the relation loss (-1: top).")
 flags.DEFINE_integer("relation_student_layer", -1, "Student layer of the relation loss (-1: top).")
-flags.DEFINE_enum("pooling", "mean", ["mean", "first", "pooled_output"],
-                  "Sentence vector of the pooled_* losses and the agreement report.")
 flags.DEFINE_bool("project_equal_widths", False, "Learn projections even when widths match.")
 # Stages.
 flags.DEFINE_list("stages", ["representation"], f"Stages to run in order, from {list(STAGE_NAMES)}.")
@@ -179,7 +162,7 @@ def main(argv):
 
     config = build_config()
     check_writable_dir(config.output_dir, "--output_dir")
-    run_distillation(config, flags_text=flags_text(), verbose=FLAGS.verbose)
+    run_distillation(config, flags_text=flags_text(), verbose=bool(FLAGS.verbose))
     return 0
 
 

@@ -49,6 +49,7 @@ setup(
         "tensorboard": ["tensorboard>=2.20"],
         "test": [
             "pytest>=8",
+            "pytest-xdist>=3.5",
             "torch==2.13.0",
             "transformers>=4.40",
         ],

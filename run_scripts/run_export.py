@@ -22,21 +22,25 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import flags, logging  # noqa: E402
 
+from xtremedistil_tf import flags_common  # noqa: E402
 from xtremedistil_tf.export import (  # noqa: E402
-    DEFAULT_FORMATS, FORMATS, ExportConfig, ExportLayout, export_model, load_model_source)
+    DEFAULT_FORMATS, ExportConfig, ExportLayout, export_model, load_model_source)
 from xtremedistil_tf.export.export_data import read_export_data  # noqa: E402
 from xtremedistil_tf.export.parity import ParityError  # noqa: E402
 from xtremedistil_tf.utils.cli import check_writable_dir, run  # noqa: E402
 from xtremedistil_tf.utils.flag_files import write_flags_file  # noqa: E402
 
 FLAGS = flags.FLAGS
+# Shared: --output_dir is the base folder (the SavedModel goes to
+# <output_dir>/<model_name>/<version>/), --max_seq_length the tokens per example of the
+# text signatures and LiteRT models.
+flags_common.define_flags(FLAGS, __name__, output_dir=None, max_seq_length=128,
+                          formats=list(DEFAULT_FORMATS), num_dev_examples=256,
+                          max_answer_length=30)
+flags_common.define_column_flags(FLAGS, __name__, text_column="0", label_column="")
 flags.DEFINE_string("model", None, "A .keras file, a fine-tuning or distillation output "
                     "folder, or a Hugging Face folder (exported as a bare encoder).")
-flags.DEFINE_string("output_dir", None, "Base folder; the SavedModel goes to "
-                    "<output_dir>/<model_name>/<version>/.")
-flags.DEFINE_list("formats", list(DEFAULT_FORMATS), "Formats to write: " + ", ".join(FORMATS))
 flags.DEFINE_bool("overwrite", False, "Replace an existing version.")
-flags.DEFINE_integer("max_seq_length", 128, "Tokens per example for text signatures and LiteRT.")
 flags.DEFINE_string("model_name", "", "Name TF Serving serves the model under; default: "
                     "the --model folder or file name.")
 flags.DEFINE_integer("version", None, "Version number; default: one more than the highest "
@@ -45,16 +49,10 @@ flags.DEFINE_string("representative_file", "", "Texts from your data calibrating
                     "litert_int8_full: .txt (one per line) or .tsv/.csv/.jsonl.")
 flags.DEFINE_string("dev_file", "", "Dev examples (labelled or not) for the metric change of "
                     "quantized models; also the parity sample.")
-flags.DEFINE_string("text_column", "0", "Column of the first text (header name or index).")
-flags.DEFINE_string("text_pair_column", "", "Column of the second text, if any.")
-flags.DEFINE_string("label_column", "", "Column of the label in --dev_file, if any.")
-flags.DEFINE_bool("has_header", True, "Whether TSV/CSV files start with a header line.")
 flags.DEFINE_integer("num_parity_examples", 16, "Examples every artifact is compared on.")
 flags.DEFINE_integer("num_representative_examples", 100, "Calibration examples for int8_full.")
-flags.DEFINE_integer("num_dev_examples", 256, "Dev examples for the metric change.")
 flags.DEFINE_float("float32_tolerance", 1e-4, "Largest max-abs difference from Keras a "
                    "float32 artifact may show.")
-flags.DEFINE_integer("max_answer_length", 30, "Longest answer span in tokens (QA).")
 flags.mark_flags_as_required(["model", "output_dir"])
 
 
@@ -85,7 +83,7 @@ def main(argv):
         num_representative_examples=FLAGS.num_representative_examples,
         num_dev_examples=FLAGS.num_dev_examples,
         max_answer_length=FLAGS.max_answer_length).validate()
-    columns = dict(text_column=FLAGS.text_column, text_pair_column=FLAGS.text_pair_column,
+    columns = dict(text_column=FLAGS.text_column, text_pair_column=FLAGS.text_pair_column or "",
                    has_header=FLAGS.has_header)
     representative = dev = None
     if FLAGS.representative_file:

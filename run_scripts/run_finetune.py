@@ -4,7 +4,7 @@ Tasks: GLUE (cola, sst2, mrpc, stsb, qqp, mnli, qnli, rte, wnli), user data
 (text_classification, text_regression), SQuAD (squad_v1, squad_v2) and NER
 (conll2003, conll, wikiann, xtreme_panx). The output folder receives
 `results.json`, prediction files, the dev-selected `model.keras` with its
-tokenizer, `summary.txt`, `flags.txt` and `config.json`.
+tokenizer, `summary.txt`, `flags.cfg` (replay the run with `--flagfile`) and `config.json`.
 
 Example (SST-2 from the standard GLUE layout):
 
@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import flags, logging  # noqa: E402
 
+from xtremedistil_tf import flags_common  # noqa: E402
 from xtremedistil_tf.tasks import (  # noqa: E402
     TASKS, FinetuneConfig, TaskConfig, finetune, get_task)
 from xtremedistil_tf.tasks.init_checkpoint import (  # noqa: E402
@@ -29,36 +30,30 @@ from xtremedistil_tf.utils.cli import check_writable_dir, run  # noqa: E402
 from xtremedistil_tf.utils.flag_files import write_flags_file  # noqa: E402
 
 FLAGS = flags.FLAGS
+# Shared groups: the same names and meanings as run_distill.py and run_mkd.py.
+flags_common.define_data_flags(FLAGS, __name__, max_seq_length=128)
+flags_common.define_training_flags(FLAGS, __name__, batch_size=32, learning_rate=None,
+                                   warmup_ratio=0.1, weight_decay=0.01, num_train_epochs=3)
+flags_common.define_run_flags(FLAGS, __name__, output_dir=None, seed=0, verbose=1)
+flags_common.define_column_flags(FLAGS, __name__, text_column="sentence",
+                                 label_column="label")
+flags_common.define_flags(FLAGS, __name__, pooling="auto", max_answer_length=30)
 # What to run.
 flags.DEFINE_enum("task", None, sorted(TASKS), "Task to fine-tune on.")
 flags.DEFINE_string("init_checkpoint", None, "HF checkpoint folder, a .keras file (Encoder or "
                     "task model), or a fine-tuning output folder holding model.keras.")
 flags.DEFINE_string("tokenizer", None, "Tokenizer folder; default: the HF folder, or the "
                     "folder beside the .keras file.")
-flags.DEFINE_string("output_dir", None, "Folder for results, predictions and the model.")
-# Data.
-flags.DEFINE_string("data_dir", "", "Local data folder in the task's standard layout "
-                    "(glue_data, a SQuAD folder, a CoNLL folder), or the TFDS data folder.")
-flags.DEFINE_enum("data_source", "local", ["local", "tfds"], "Local files or TFDS.")
+# Data files.
 flags.DEFINE_string("train_file", None, "Training file, overriding the standard name.")
 flags.DEFINE_string("eval_file", None, "Dev file, overriding the standard name.")
 flags.DEFINE_string("test_file", None, "Test file, overriding the standard name.")
-flags.DEFINE_integer("max_train_samples", None, "Train on a seeded random subset of this size.")
-flags.DEFINE_integer("max_eval_samples", None, "Evaluate on the first this-many dev examples.")
 flags.DEFINE_integer("max_test_samples", None, "Predict the first this-many test examples.")
-flags.DEFINE_integer("max_seq_length", 128, "Tokens per input; longer inputs are truncated "
-                     "(classification, NER) or windowed (QA).")
-# User data columns.
 flags.DEFINE_enum("file_format", None, ["tsv", "csv", "jsonl"], "User data format; default: "
                   "from the file extension.")
-flags.DEFINE_bool("has_header", True, "User TSV/CSV files start with a header line.")
-flags.DEFINE_string("text_column", "sentence", "User data: text column (name or index).")
-flags.DEFINE_string("text_pair_column", None, "User data: second text column, if any.")
-flags.DEFINE_string("label_column", "label", "User data: label column (name or index).")
 # QA.
 flags.DEFINE_integer("doc_stride", 128, "QA: tokens between the starts of context windows.")
 flags.DEFINE_integer("max_query_length", 64, "QA: questions are cut to this many tokens.")
-flags.DEFINE_integer("max_answer_length", 30, "QA: longest answer in tokens.")
 flags.DEFINE_integer("n_best_size", 20, "QA: candidates kept per window and answers kept.")
 flags.DEFINE_float("null_score_threshold", None, "SQuAD v2: fixed no-answer threshold; "
                    "default: tuned on dev for the best F1.")
@@ -67,23 +62,11 @@ flags.DEFINE_enum("tag_scheme", "auto", ["auto", "IOB2", "BIO", "IOBES"], "NER t
                   "strict entity scoring.")
 flags.DEFINE_string("language", "en", "NER language (TFDS wikiann/<language>, PAN-X files).")
 # Training.
-flags.DEFINE_integer("epochs", 3, "Training epochs; 0 only evaluates a fine-tuned model.")
-flags.DEFINE_float("learning_rate", None, "Peak AdamW learning rate; default by the encoder's "
-                   "width: 5e-5 from hidden 512 up (BERT-base), 1e-4 below (small students).")
-flags.DEFINE_enum("pooling", "auto", ["auto", "pooled_output", "first", "mean"],
-                  "What a new sentence-level head reads: BERT's pooler, the [CLS] vector, the "
-                  "mean of the token vectors, or auto: the pooling the checkpoint's "
-                  "sentence-transformers files declare (distilled students and "
-                  "all-MiniLM-L6-v2: mean), else the pooler.")
-flags.DEFINE_integer("batch_size", 32, "Training batch size.")
 flags.DEFINE_integer("eval_batch_size", 64, "Prediction batch size.")
-flags.DEFINE_float("warmup_proportion", 0.1, "Fraction of steps with a rising learning rate.")
-flags.DEFINE_float("weight_decay", 0.01, "AdamW weight decay.")
-flags.DEFINE_float("clipnorm", 1.0, "Gradient norm clipping.")
-flags.DEFINE_integer("seed", 0, "Seed of data subsets, shuffling and new head weights.")
+flags.DEFINE_float("clipnorm", 1.0, "Clip each gradient's norm (Keras clipnorm, per "
+                   "variable; 0: off).")
 flags.DEFINE_bool("save_model", True, "Write the dev-selected model as model.keras.")
 flags.DEFINE_bool("predict_test", False, "Also predict unlabelled test splits (GLUE).")
-flags.DEFINE_integer("verbose", 1, "0 silent, 1 progress bars, 2 one line per epoch.")
 flags.mark_flags_as_required(["task", "init_checkpoint", "output_dir"])
 
 _USER_DATA_FLAGS = ("file_format", "text_column", "text_pair_column", "label_column",
@@ -122,10 +105,11 @@ def check_flags():
                          "--train_file/--eval_file.")
     if FLAGS.data_dir and FLAGS.data_source == "local" and not os.path.isdir(FLAGS.data_dir):
         raise ValueError(f"--data_dir={FLAGS.data_dir!r} is not a folder.")
-    if FLAGS.epochs == 0 and not (FLAGS.init_checkpoint.endswith(".keras") or os.path.isfile(
-            os.path.join(FLAGS.init_checkpoint, "model.keras"))):
-        raise ValueError("--epochs=0 only evaluates, so --init_checkpoint must be a model "
-                         "already fine-tuned on this task (a .keras file or run folder).")
+    fine_tuned = FLAGS.init_checkpoint.endswith(".keras") or os.path.isfile(
+        os.path.join(FLAGS.init_checkpoint, "model.keras"))
+    if FLAGS.num_train_epochs == 0 and not fine_tuned:
+        raise ValueError("--num_train_epochs=0 only evaluates, so --init_checkpoint must be a "
+                         "model already fine-tuned on this task (a .keras file or run folder).")
 
 
 def main(argv):
@@ -144,10 +128,11 @@ def main(argv):
         n_best_size=FLAGS.n_best_size, null_score_threshold=FLAGS.null_score_threshold,
         tag_scheme=FLAGS.tag_scheme, language=FLAGS.language).validate()
     finetune_config = FinetuneConfig(
-        output_dir=FLAGS.output_dir, epochs=FLAGS.epochs, learning_rate=FLAGS.learning_rate,
-        batch_size=FLAGS.batch_size, eval_batch_size=FLAGS.eval_batch_size,
-        warmup_proportion=FLAGS.warmup_proportion, weight_decay=FLAGS.weight_decay,
-        clipnorm=FLAGS.clipnorm, seed=FLAGS.seed, save_model=FLAGS.save_model,
+        output_dir=FLAGS.output_dir, num_train_epochs=FLAGS.num_train_epochs,
+        learning_rate=FLAGS.learning_rate, batch_size=FLAGS.batch_size,
+        eval_batch_size=FLAGS.eval_batch_size, warmup_ratio=FLAGS.warmup_ratio,
+        weight_decay=FLAGS.weight_decay,
+        clipnorm=FLAGS.clipnorm or None, seed=FLAGS.seed, save_model=FLAGS.save_model,
         predict_test=FLAGS.predict_test, verbose=FLAGS.verbose,
         pooling=resolve_pooling(FLAGS.pooling, FLAGS.init_checkpoint)).validate()
     task = get_task(FLAGS.task, task_config)
@@ -159,7 +144,7 @@ def main(argv):
                        "tokenizer": FLAGS.tokenizer or "(from the checkpoint)"})
     # Written with the results, so that a run failing on its data leaves an earlier
     # run's files in --output_dir as they were.
-    write_flags_file(os.path.join(FLAGS.output_dir, "flags.txt"), FLAGS, __name__)
+    write_flags_file(os.path.join(FLAGS.output_dir, "flags.cfg"), FLAGS, __name__)
     write_json(os.path.join(FLAGS.output_dir, "config.json"),
                {"task": FLAGS.task, "task_config": task_config.to_dict(),
                 "finetune_config": finetune_config.to_dict()})

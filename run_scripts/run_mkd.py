@@ -9,6 +9,7 @@ A BiLSTM student through the same path: add --student_type=bilstm --student_init
 Teachers already fine-tuned with run_finetune.py:
 --teacher_checkpoints=sst2=outputs/sst2/model.keras,rte=outputs/rte/model.keras
 (with --teacher_finetune_epochs=0 every task needs one).
+--strategy, --tpu and --precision work as in run_distill.py (the same StageRunner loop).
 """
 import os
 import sys
@@ -34,9 +35,12 @@ flags_common.define_teacher_flags(FLAGS, __name__, teacher="minilm", finetune_ep
 flags_common.define_student_flags(FLAGS, __name__, student="l6h256", student_init="etd_impt")
 flags_common.define_training_flags(FLAGS, __name__, batch_size=32, learning_rate=1e-4,
                                    warmup_ratio=0.1, max_steps=500)
-flags_common.define_run_flags(FLAGS, __name__, output_dir="outputs/mkd", seed=42)
+flags_common.define_run_flags(FLAGS, __name__, output_dir="outputs/mkd", seed=42, verbose=1)
+flags_common.define_loop_flags(FLAGS, __name__, checkpoint_every=100, log_every=50,
+                               global_clipnorm=1.0, teacher_cache="outputs")
+flags_common.define_flags(FLAGS, __name__, tasks=["sst2", "mrpc", "rte"],
+                          losses="logits_kl:1", temperature=1.0)
 # This script's own.
-flags.DEFINE_list("tasks", ["sst2", "mrpc", "rte"], "Classification/regression tasks.")
 flags.DEFINE_list("teacher_checkpoints", [], "task=path pairs of fine-tuned task models; "
                   "missing tasks get --teacher fine-tuned for --teacher_finetune_epochs.")
 flags.DEFINE_string("multi_task_teacher", "", "A .keras MultiTaskModel teacher for all tasks.")
@@ -45,20 +49,12 @@ for _field in SHAPE_FIELDS:
     flags.DEFINE_integer(f"student_{_field}", 0, f"Override the preset's {_field} (0: keep).")
 flags.DEFINE_integer("bilstm_embedding_size", 128, "BiLSTM student embedding width.")
 flags.DEFINE_integer("bilstm_hidden_size", 256, "BiLSTM output width (both directions).")
-flags.DEFINE_string("losses", "logits_kl:1", "Loss weights per task, name:weight,...")
-flags.DEFINE_float("temperature", 1.0, "Temperature of logits_kl.")
 flags.DEFINE_float("tau", 0.5, "Tasks are drawn with probability proportional to size**tau.")
 flags.DEFINE_enum("unfreeze", "none", ["none", "gradual"], "Gradual unfreezing: the heads, "
                   "then one encoder layer more at a time, each phase to early stopping on dev.")
 flags.DEFINE_integer("eval_every", 0, "Dev evaluation interval (0: at the start and end only); "
                      "the best weights are kept.")
 flags.DEFINE_integer("patience", 0, "Early-stopping patience in evaluations (0: never).")
-flags.DEFINE_enum("teacher_cache", "outputs", ["none", "outputs"], "Compute each teacher's "
-                  "logits once (outputs) or run the teachers live.")
-flags.DEFINE_float("global_clipnorm", 1.0, "Clip the global gradient norm (0: off).")
-flags.DEFINE_integer("checkpoint_every", 100, "Checkpoint interval in steps; rerun to resume.")
-flags.DEFINE_integer("log_every", 50, "TensorBoard interval in steps.")
-flags.DEFINE_integer("verbose", 1, "0 silent, 1 progress.")
 
 
 def _pairs(items, flag):
@@ -93,7 +89,7 @@ def build_config():
         warmup_ratio=FLAGS.warmup_ratio, unfreeze=FLAGS.unfreeze, eval_every=FLAGS.eval_every,
         patience=FLAGS.patience, teacher_cache=FLAGS.teacher_cache,
         global_clipnorm=FLAGS.global_clipnorm, checkpoint_every=FLAGS.checkpoint_every,
-        seed=FLAGS.seed,
+        strategy=FLAGS.strategy, tpu=FLAGS.tpu, precision=FLAGS.precision, seed=FLAGS.seed,
         output_dir=FLAGS.output_dir, log_every=FLAGS.log_every,
         verbose=FLAGS.verbose).validate()
 

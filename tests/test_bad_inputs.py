@@ -28,7 +28,7 @@ WORDS = ["the", "film", "was", "good", "bad", "plot", "john", "paris", "visited"
 VOCAB = SPECIAL + WORDS + [f"word{i}" for i in range(99 - len(SPECIAL) - len(WORDS))]
 # What an earlier, successful run left in its output folder.
 EARLIER = {
-    FINETUNE: ("flags.txt", "config.json", "results.json"),
+    FINETUNE: ("flags.cfg", "config.json", "results.json"),
     EXPORT: ("tiny/1/saved_model.pb", "tiny/reports/1/export_report.json"),
     DISTILL: ("flags.cfg", "config.json", "metrics.json"),
     MKD: ("flags.cfg", "config.json"),
@@ -57,7 +57,8 @@ def _override(base, args):
 def _finetune(*args, data="glue", task="sst2", init="hf"):
     return _override((f"--task={task}", f"--init_checkpoint={{root}}/{init}",
                       f"--data_dir={{root}}/{data}", "--output_dir={out}",
-                      "--max_seq_length=16", "--epochs=1", "--batch_size=4", "--verbose=0"), args)
+                      "--max_seq_length=16", "--num_train_epochs=1", "--batch_size=4",
+                      "--verbose=0"), args)
 
 
 def _export(*args):
@@ -72,7 +73,7 @@ def _distill(*args):
                       "--batch_size=4", "--dev_fraction=0", "--heldout_examples=0",
                       "--num_relation_heads=4", "--stages=representation",
                       "--representation_losses=hidden_mse:1", "--representation_max_steps=4",
-                      "--checkpoint_every=0", "--verbose=false", "--strategy=one_device",
+                      "--checkpoint_every=0", "--verbose=0", "--strategy=one_device",
                       "--output_dir={out}"), args)
 
 
@@ -110,9 +111,14 @@ CASES = [
          "--max_seq_length=500"),
     Case("output_dir_unwritable", FINETUNE, _finetune("--output_dir={root}/a_file/out"),
          "--output_dir="),
-    Case("evaluate_an_encoder", FINETUNE, _finetune("--epochs=0"), "--epochs=0"),
+    Case("evaluate_an_encoder", FINETUNE, _finetune("--num_train_epochs=0"),
+         "--num_train_epochs=0"),
+    Case("renamed_flag", FINETUNE, _finetune("--epochs=2"),
+         "--epochs was renamed --num_train_epochs"),
+    Case("renamed_flag_in_flagfile", FINETUNE, _finetune("--flagfile={root}/old_names.cfg"),
+         "--warmup_proportion was renamed --warmup_ratio"),
     Case("finetune_nan_loss", FINETUNE,
-         _finetune("--learning_rate=1e30", "--warmup_proportion=0", "--batch_size=1"), "loss",
+         _finetune("--learning_rate=1e30", "--warmup_ratio=0", "--batch_size=1"), "loss",
          writes_output=True),
     # run_export.py
     Case("unknown_format", EXPORT, _export("--formats=saved_model,onnx"), "onnx"),
@@ -204,6 +210,7 @@ def _make_inputs(root):
     _write(os.path.join(root, "user", "dev.jsonl"), '{"text": "the film", "label": "good"}\n')
     _write(os.path.join(root, "latin1.txt"), b"the film\ncaf\xe9\n", "wb")
     _write(os.path.join(root, "a_file"), "a file, not a folder\n")
+    _write(os.path.join(root, "old_names.cfg"), "--warmup_proportion=0.1\n")
     _write(os.path.join(root, "not_a_model.keras"), "not a zip file\n")
     _write(os.path.join(root, "transfer.txt"), "the film was good\nthe plot was bad\n" * 8)
 

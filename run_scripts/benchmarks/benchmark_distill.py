@@ -23,20 +23,18 @@ sys.path.insert(0, ROOT)
 
 from absl import flags  # noqa: E402
 
+from xtremedistil_tf import flags_common  # noqa: E402
 from xtremedistil_tf.utils.cli import run  # noqa: E402
 
-flags.DEFINE_string("teacher", "minilm", "Teacher folder, hub name or 'minilm'.")
-flags.DEFINE_string("student", "l6h256", "Student preset.")
+FLAGS = flags.FLAGS
+# Shared; --losses must all be cacheable with teacher_cache=all.
+flags_common.define_flags(FLAGS, __name__, teacher="minilm", student="l6h256", batch_size=32,
+                          max_seq_length=64, losses="hidden_mse:1,pooled_cosine:1")
 flags.DEFINE_integer("steps", 10, "Timed steps per configuration (plus one warm-up).")
-flags.DEFINE_integer("batch_size", 32, "Global batch size.")
-flags.DEFINE_integer("max_seq_length", 64, "Tokens per example.")
-flags.DEFINE_string("losses", "hidden_mse:1,pooled_cosine:1",
-                    "Losses; all must be cacheable with teacher_cache=all.")
 flags.DEFINE_list("teacher_modes", ["live", "cache"], "Teacher modes to compare.")
 flags.DEFINE_list("jit", ["false", "true"], "jit_compile settings to compare.")
 flags.DEFINE_list("precisions", ["float32", "mixed_bfloat16"], "Precisions to compare.")
 flags.DEFINE_string("single", "", "Internal: run one configuration given as JSON.")
-FLAGS = flags.FLAGS
 
 
 def run_one(setting):

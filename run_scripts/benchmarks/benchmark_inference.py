@@ -26,15 +26,13 @@ sys.path.insert(0, ROOT)
 
 from absl import flags, logging  # noqa: E402
 
+from xtremedistil_tf import flags_common  # noqa: E402
 from xtremedistil_tf.utils.cli import run  # noqa: E402
 
 RUNTIMES = ("keras", "saved_model", "litert_fp32", "litert_int8")
 FLAGS = flags.FLAGS
-flags.DEFINE_string("teacher", "minilm", "Teacher: 'minilm' (the packaged all-MiniLM-L6-v2), "
-                    "an HF folder, a .keras file or an output folder.")
-flags.DEFINE_string("student", "l6h256", "Student: an encoder preset name (random weights; "
-                    "speed does not depend on them), an HF folder, a .keras file or a "
-                    "distillation output folder.")
+# Shared: a --student preset gets random weights (speed does not depend on them).
+flags_common.define_flags(FLAGS, __name__, teacher="minilm", student="l6h256")
 flags.DEFINE_list("seq_lengths", ["32", "128"], "Sequence lengths.")
 flags.DEFINE_integer("latency_batch_size", 1, "Batch size for latency.")
 flags.DEFINE_integer("throughput_batch_size", 32, "Batch size for throughput.")

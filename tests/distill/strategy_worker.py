@@ -17,7 +17,9 @@ import tensorflow as tf  # noqa: E402
 STEPS, BATCH = 3, 8
 
 
-def run(strategy):
+def run(strategy, folder=None):
+    """Trains; with `folder`, checkpoints every step (every worker saves, the chief
+    writes) and, on the chief, checks that the last checkpoint restores the result."""
     from tests.distill import helpers
     from xtremedistil_tf.distill.distiller import Distiller
     from xtremedistil_tf.distill.stage_config import StageConfig
@@ -43,7 +45,12 @@ def run(strategy):
     stage = StageConfig("representation", (("hidden_mse", 1.0), ("relation", 1.0)),
                         max_steps=STEPS, learning_rate=0.5, warmup_ratio=0.0)
     losses = []
-    runner = StageRunner(distiller, strategy, verbose=False)
+    from xtremedistil_tf.training.checkpoint_manager import CheckpointManager
+    from xtremedistil_tf.training.strategy import is_chief
+
+    chief = is_chief(strategy)
+    checkpoints = None if folder is None else CheckpointManager(folder, is_chief=chief)
+    runner = StageRunner(distiller, strategy, checkpoints, checkpoint_every=1, verbose=False)
     original = runner._step_function
 
     def recording(train, task=None):
@@ -58,6 +65,12 @@ def run(strategy):
     runner._step_function = recording
     runner.run(stage, 0, source, None, BATCH, seed=1)
     final = [v.numpy() for v in distiller.student_variables]
+    if checkpoints is not None and chief:
+        for variable in distiller.student_variables:
+            variable.assign(np.zeros(variable.shape, variable.dtype))
+        assert checkpoints.restore(runner._groups())["done"]
+        for value, variable in zip(final, distiller.student_variables):
+            np.testing.assert_array_equal(value, variable.numpy(), err_msg=variable.path)
     return np.array(losses), final, initial
 
 
@@ -70,7 +83,7 @@ def main(kind, out):
         for name, strategy in (
                 ("one", tf.distribute.OneDeviceStrategy("/cpu:0")),
                 ("mirrored", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))):
-            losses, weights, initial = run(strategy)
+            losses, weights, initial = run(strategy, f"{out}.{name}_checkpoint")
             results[f"{name}_losses"] = losses
             for i, (w, w0) in enumerate(zip(weights, initial)):
                 results[f"{name}_w{i:03d}"] = w
@@ -81,7 +94,8 @@ def main(kind, out):
         results = {"losses": losses, **{f"w{i:03d}": w for i, w in enumerate(weights)}}
     else:
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
-        losses, weights, _ = run(strategy)
+        # One folder shared by the workers, as a gs:// output_dir would be.
+        losses, weights, _ = run(strategy, os.path.join(os.path.dirname(out), "checkpoint"))
         results = {"losses": losses, "replicas": np.array(strategy.num_replicas_in_sync),
                    **{f"w{i:03d}": w for i, w in enumerate(weights)}}
     np.savez(out, **results)

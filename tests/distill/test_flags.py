@@ -67,6 +67,8 @@ def test_flag_file_round_trip(parse, tmp_path):
     (["--flagfile=flags/l6h256.cfg", "--logits_patience=2", "--logits_eval_every=0"],
      "needs eval_every"),
     (["--flagfile=flags/l6h256.cfg", "--dev_fraction=0"], "no dev split"),
+    (["--flagfile=flags/l6h256.cfg", "--output_dir=gs://bucket/run"],
+     "set teacher_cache_dir to a local path"),
 ])
 def test_contradictory_flags(parse, args, message):
     with pytest.raises(ValueError, match=message):
@@ -83,6 +85,24 @@ def test_task_transfer_recipe(parse):
     assert config.student == "l6h256" and config.loss_settings.layer_map == "top7"
     with pytest.raises(ValueError, match="needs data_dir"):
         parse("--flagfile=flags/task_transfer.cfg")
+
+
+def test_task_transfer_ner_recipe(parse):
+    config = parse("--flagfile=flags/task_transfer_ner.cfg",
+                   "--data_dir=../shared/data/conll2003")
+    assert (config.source_task, config.data_source, config.data_dir) == (
+        "conll2003", "local", "../shared/data/conll2003")
+    assert (config.teacher, config.teacher_finetune_epochs, config.student_init) == (
+        "minilm", 3, "etd_impt")
+    assert (config.max_train_samples, config.max_eval_samples) == (2000, 1000)
+    assert (config.teacher_cache, config.teacher_cache_dtype) == ("outputs", "float16")
+    assert [(s.name, s.losses, s.unfreeze) for s in config.stages] == [
+        ("representation", (("hidden_mse", 1.0),), "none"),
+        ("logits", (("logits_mse", 1.0),), "gradual"),
+        ("labels", (("labels_ce", 1.0),), "gradual")]
+    assert config.output_dir == "outputs/task_transfer_ner"
+    with pytest.raises(ValueError, match="needs data_dir"):
+        parse("--flagfile=flags/task_transfer_ner.cfg")
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -106,7 +126,7 @@ def test_paper_task_transfer_recipes(parse, shape):
     (["--flagfile=flags/l6h256.cfg", "--teacher_finetune_epochs=1"],
      "applies to task transfer only"),
     (["--flagfile=flags/task_transfer.cfg", "--data_dir=d", "--source_task=squad_v1"],
-     "not a classification or regression task"),
+     "not a classification, regression or token-classification task"),
     (["--flagfile=flags/task_transfer.cfg", "--data_dir=d", "--source_task=sst3"],
      "source_task='sst3' is not a task"),
     (["--flagfile=flags/task_transfer.cfg", "--data_dir=d", "--strategy=multi_worker"],

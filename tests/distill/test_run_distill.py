@@ -40,7 +40,7 @@ def _flags(setup, out, rep_steps=40, checkpoint_every=10, single_stage=False):
             "--dev_fraction=0", "--heldout_examples=0", "--num_relation_heads=4",
             "--stages=representation", "--representation_losses=hidden_mse:1,relation:1",
             f"--representation_max_steps={rep_steps}", "--logits_losses=",
-            f"--checkpoint_every={checkpoint_every}", "--verbose=false",
+            f"--checkpoint_every={checkpoint_every}", "--verbose=0",
             "--strategy=one_device", f"--output_dir={out}"]
     return [
         f"--teacher={setup / 'teacher'}", "--student=tiny",
@@ -49,7 +49,7 @@ def _flags(setup, out, rep_steps=40, checkpoint_every=10, single_stage=False):
         "--stages=representation,logits", "--representation_losses=hidden_mse:1,relation:1",
         f"--representation_max_steps={rep_steps}", "--logits_losses=pooled_cosine:1,pooled_mse:1",
         "--logits_max_steps=6", "--logits_eval_every=3", "--teacher_cache=outputs",
-        f"--checkpoint_every={checkpoint_every}", "--verbose=false", "--strategy=one_device",
+        f"--checkpoint_every={checkpoint_every}", "--verbose=0", "--strategy=one_device",
         f"--output_dir={out}"]
 
 
@@ -77,12 +77,11 @@ def test_kill_and_resume_matches_uninterrupted_run(tiny_setup, tmp_path):
     args = dict(rep_steps=60, checkpoint_every=5, single_stage=True)
     first = _run(_flags(tiny_setup, straight, **args))
     victim = _run(_flags(tiny_setup, killed, **args))
-    state_path = killed / "checkpoint" / "state.json"
     deadline = time.time() + 240
     killed_at = None
     while time.time() < deadline and victim.poll() is None:
-        if state_path.exists():
-            state = json.loads(state_path.read_text())
+        state = helpers.checkpoint_state(killed / "checkpoint")
+        if state is not None:
             if state["stage_index"] == 0 and not state["done"]:
                 victim.send_signal(signal.SIGKILL)
                 killed_at = state["step"]

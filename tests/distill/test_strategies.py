@@ -62,6 +62,11 @@ def test_multi_worker_two_processes_end_identical(tmp_path):
         output, _ = proc.communicate(timeout=300)
         assert proc.returncode == 0, output[-3000:]
     first, second = (np.load(tmp_path / f"worker{i}.npz") for i in range(2))
+    # Both workers saved at steps 1, 2 and 3; only the chief's checkpoints are in
+    # the shared folder, the last two of them.
+    assert sorted(os.listdir(tmp_path / "checkpoint")) == [
+        "checkpoint", "ckpt-2.data-00000-of-00001", "ckpt-2.index",
+        "ckpt-3.data-00000-of-00001", "ckpt-3.index"]
     assert int(first["replicas"]) == 2
     assert len(first["losses"]) == 3
     np.testing.assert_array_equal(first["losses"], second["losses"])

@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 
+from tests.distill.helpers import checkpoint_state
 from tests.distill.task_setup import make_task_setup
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -34,7 +35,7 @@ def _flags(root, out, teacher, checkpoint_every=0, logits_steps=6):
         "--labels_losses=labels_ce:1", "--labels_max_steps=4", "--labels_learning_rate=1e-3",
         "--labels_unfreeze=gradual", "--labels_eval_every=2",
         "--teacher_cache=outputs", f"--checkpoint_every={checkpoint_every}",
-        "--verbose=false", "--strategy=one_device", f"--output_dir={out}"]
+        "--verbose=0", "--strategy=one_device", f"--output_dir={out}"]
 
 
 def _run(args):
@@ -78,7 +79,7 @@ def test_task_transfer_with_a_fine_tuned_teacher(task_root, tmp_path):
     for name in ("teacher", "start", "distilled", "random"):
         assert 0.0 <= metrics["quality"][name]["sst2"]["probe_mean"] <= 1.0, name
     assert "quality on real labelled tasks" in output
-    state = json.loads((out / "checkpoint" / "state.json").read_text())
+    state = checkpoint_state(out / "checkpoint")
     assert state["start_report"]["student"]["quality"] == metrics["quality"]["start"]
     assert metrics["student_init"]["head"] == "extracted"
 
@@ -120,12 +121,11 @@ def test_killed_mid_logits_stage_resumes_to_the_same_result(task_root, tmp_path)
     teacher = task_root / "task_teacher"  # an HF task folder: no fine-tuning here
     first = _run(_flags(task_root, straight, teacher, checkpoint_every=2, logits_steps=8))
     victim = _run(_flags(task_root, killed, teacher, checkpoint_every=2, logits_steps=8))
-    state_path = killed / "checkpoint" / "state.json"
     deadline = time.time() + 400
     killed_at = None
     while time.time() < deadline and victim.poll() is None:
-        if state_path.exists():
-            state = json.loads(state_path.read_text())
+        state = checkpoint_state(killed / "checkpoint")
+        if state is not None:
             if state["stage"] == "logits" and not state["done"] and state["step"] > 0:
                 victim.send_signal(signal.SIGKILL)
                 killed_at = (state["phase"], state["step"])

@@ -71,3 +71,21 @@ def test_float16_storage_for_token_outputs(tmp_path):
     assert spec["pooled/mean"][1] == np.float32
     with pytest.raises(KeyError):
         spec["attention_probs/1"]
+
+
+def test_worker_without_a_cache_computes_into_its_scratch_folder(tmp_path):
+    """A non-chief worker reads the shared cache when complete, else builds its own."""
+    distiller = Distiller(teacher=helpers.tiny_teacher(), student=helpers.tiny_student(),
+                          losses=LOSSES)
+    inputs = helpers.token_arrays(6)
+    shared, scratch = tmp_path / "shared", tmp_path / "scratch"
+
+    def build(**kwargs):
+        return TeacherCache.build(
+            str(shared), distiller.teacher_targets, inputs, distiller.teacher_keys,
+            fingerprint_variables(distiller.teacher.variables), log=lambda _: None, **kwargs)
+
+    own = build(scratch_root=str(scratch))
+    assert own.folder.startswith(str(scratch)) and not shared.exists()
+    chief = build()
+    assert build(scratch_root=str(scratch)).folder == chief.folder

@@ -1,5 +1,6 @@
 """An MKD run end to end: fine-tuned teachers, a BiLSTM student, saved encoder."""
 import json
+import math
 
 import keras
 import pytest
@@ -37,6 +38,29 @@ def test_bilstm_mkd_run_with_a_multi_task_teacher(workspace):
         assert json.load(f)["tasks"] == ["sst2", "rte"]
 
 
+@pytest.mark.slow
+def test_transformer_mkd_run_under_a_strategy_and_mixed_precision(workspace):
+    encoder, _ = from_hf(workspace / "teacher", load_tokenizer=False)
+    teacher = MultiTaskModel(encoder, {"sst2": 2, "rte": 2})
+    teacher.build()
+    teacher.save(workspace / "mt_teacher.keras")
+    config = MKDConfig(
+        tasks=("sst2", "rte"), data_dir=str(workspace / "glue"), max_seq_length=16,
+        teacher=str(workspace / "teacher"), multi_task_teacher=str(workspace / "mt_teacher.keras"),
+        student="tiny", student_init=StudentInitConfig("random"), losses="logits_kl:1",
+        max_steps=3, batch_size=8, learning_rate=1e-3, strategy="one_device",
+        precision="mixed_bfloat16", output_dir=str(workspace / "mkd"), verbose=0)
+    try:
+        results = run_mkd(config)
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    assert sum(results["task_steps"].values()) == 3
+    train = results["stage"]["train"]
+    assert train and all(math.isfinite(value) for value in train.values()), train
+    with open(workspace / "mkd" / "config.json") as f:
+        assert json.load(f)["precision"] == "mixed_bfloat16"
+
+
 @pytest.mark.parametrize("changes,match", [
     ({"tasks": ("sst2", "SST2")}, "'sst2' and 'SST2' clash"),
     ({"tasks": ()}, "tasks is empty"),
@@ -46,6 +70,12 @@ def test_bilstm_mkd_run_with_a_multi_task_teacher(workspace):
     ({"student_type": "bilstm", "student_init": StudentInitConfig("etd_rand")},
      "needs a transformer student"),
     ({"tau": -1.0}, "tau=-1.0 must be >= 0"),
+    ({"losses": " "}, "names no loss"),
+    ({"teacher_cache": "all"}, "MKD reads the teachers' logits only"),
+    ({"strategy": "tpu", "precision": "mixed_float16"}, "mixed_bfloat16"),
+    ({"tpu": "grpc://10.0.0.2:8470", "strategy": "mirrored"}, "use strategy=tpu"),
+    ({"strategy": "multi_worker"}, "fine-tune the teachers first"),
+    ({"precision": "float8"}, "precision='float8'"),
 ])
 def test_config_errors(changes, match):
     with pytest.raises(ValueError, match=match):

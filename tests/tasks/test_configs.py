@@ -18,10 +18,10 @@ def test_task_config_errors(changes, message):
 
 @pytest.mark.parametrize("changes,message", [
     ({"output_dir": ""}, "output_dir is empty"),
-    ({"epochs": -1}, "epochs=-1 must be an integer >= 0"),
+    ({"num_train_epochs": -1}, "num_train_epochs=-1 must be an integer >= 0"),
     ({"learning_rate": 0.0}, "learning_rate=0.0 must be > 0"),
     ({"batch_size": 0}, "batch_size=0 must be a positive integer"),
-    ({"warmup_proportion": 1.0}, r"warmup_proportion=1.0 must be in \[0, 1\)"),
+    ({"warmup_ratio": 1.0}, r"warmup_ratio=1.0 must be in \[0, 1\)"),
     ({"verbose": 3}, "verbose=3 must be 0, 1 or 2"),
 ])
 def test_finetune_config_errors(changes, message):

@@ -11,11 +11,12 @@ from xtremedistil_tf.tasks import FinetuneConfig, TaskConfig, finetune, get_task
 from xtremedistil_tf.tasks.data.examples import TextExample, TokenExample
 from xtremedistil_tf.tasks.data.task_tokenizer import TaskTokenizer
 
-FAST = dict(learning_rate=1e-2, batch_size=16, warmup_proportion=0.0, verbose=0)
+FAST = dict(learning_rate=1e-2, batch_size=16, warmup_ratio=0.0, verbose=0)
 
 
-def _run(task, encoder, tokenizer, out, epochs=3, **kwargs):
-    config = FinetuneConfig(output_dir=str(out), epochs=epochs, **{**FAST, **kwargs})
+def _run(task, encoder, tokenizer, out, num_train_epochs=3, **kwargs):
+    config = FinetuneConfig(output_dir=str(out), num_train_epochs=num_train_epochs,
+                            **{**FAST, **kwargs})
     return finetune(task, encoder, tokenizer, config, run_info={"init_checkpoint": "tiny"})
 
 
@@ -31,7 +32,8 @@ def test_glue_sst2_trains_selects_and_reloads(tmp_path, encoder, tokenizer, data
     write_tsv(tmp_path / "SST-2" / "test.tsv", ["index", "sentence"],
               [(i, t) for i, (t, _) in enumerate(sentiment_rows(5, data_rng))])
     task = get_task("sst2", TaskConfig(data_dir=str(tmp_path), max_seq_length=12))
-    res = _run(task, encoder, tokenizer, tmp_path / "out", epochs=4, predict_test=True)
+    res = _run(task, encoder, tokenizer, tmp_path / "out", num_train_epochs=4,
+               predict_test=True)
     losses = _losses(res)
     assert losses[-1] < 0.5 * losses[0]
     assert res["eval"]["dev"]["accuracy"] >= 0.9
@@ -48,7 +50,8 @@ def test_glue_sst2_trains_selects_and_reloads(tmp_path, encoder, tokenizer, data
     # The saved model evaluates to the same dev numbers without training.
     loaded = keras.models.load_model(tmp_path / "out" / "model.keras")
     again = _run(get_task("sst2", TaskConfig(data_dir=str(tmp_path), max_seq_length=12)),
-                 loaded, TaskTokenizer(str(tmp_path / "out")), tmp_path / "eval", epochs=0)
+                 loaded, TaskTokenizer(str(tmp_path / "out")), tmp_path / "eval",
+                 num_train_epochs=0)
     assert again["eval"]["dev"] == res["eval"]["dev"] and not again["new_head"]
 
 
@@ -69,7 +72,7 @@ def test_stsb_regression(tmp_path, encoder, tokenizer, data_rng):
     write_tsv(tmp_path / "train.tsv", header, rows[:160])
     write_tsv(tmp_path / "dev.tsv", header, rows[160:])
     task = get_task("stsb", TaskConfig(data_dir=str(tmp_path), max_seq_length=16))
-    res = _run(task, encoder, tokenizer, tmp_path / "out", epochs=4)
+    res = _run(task, encoder, tokenizer, tmp_path / "out", num_train_epochs=4)
     losses = _losses(res)
     assert losses[-1] < 0.5 * losses[0]
     assert set(res["eval"]["dev"]) == {"pearson", "spearman", "score"}
@@ -89,7 +92,7 @@ def test_user_jsonl_pair_classification(tmp_path, encoder, tokenizer, data_rng):
     config = TaskConfig(data_dir=str(tmp_path), text_column="review",
                         text_pair_column="topic", label_column="stars", max_seq_length=16)
     res = _run(get_task("text_classification", config), encoder, tokenizer, tmp_path / "o",
-               epochs=3)
+               num_train_epochs=3)
     assert _losses(res)[-1] < _losses(res)[0]
     assert res["label_names"] == ["high", "low"]
     lines = (tmp_path / "o" / "dev_predictions.tsv").read_text().splitlines()
@@ -101,7 +104,7 @@ def test_ner_conll(tmp_path, encoder, tokenizer, data_rng):
     write_conll(tmp_path / "valid.txt", ner_sentences(20, data_rng))
     write_conll(tmp_path / "test.txt", ner_sentences(20, data_rng))
     task = get_task("conll2003", TaskConfig(data_dir=str(tmp_path), max_seq_length=16))
-    res = _run(task, encoder, tokenizer, tmp_path / "out", epochs=3)
+    res = _run(task, encoder, tokenizer, tmp_path / "out", num_train_epochs=3)
     losses = _losses(res)
     assert losses[-1] < 0.5 * losses[0]
     assert res["test"]["test"]["f1"] > 0.8 and "conlleval_f1" in res["test"]["test"]
@@ -120,7 +123,7 @@ def test_squad(tmp_path, encoder, tokenizer, data_rng, version):
     write_json(tmp_path / f"dev-{suffix}.json", squad_articles(12, data_rng, impossible))
     task = get_task(version, TaskConfig(data_dir=str(tmp_path), max_seq_length=24,
                                         doc_stride=6, max_query_length=8))
-    res = _run(task, encoder, tokenizer, tmp_path / "out", epochs=3)
+    res = _run(task, encoder, tokenizer, tmp_path / "out", num_train_epochs=3)
     losses = _losses(res)
     assert losses[-1] < 0.7 * losses[0]
     assert res["counts"]["train"]["examples_windowed"] > 0
@@ -142,8 +145,8 @@ def test_squad(tmp_path, encoder, tokenizer, data_rng, version):
 def test_epochs_zero_needs_a_trained_head(tmp_path, encoder, tokenizer, data_rng):
     write_tsv(tmp_path / "dev.tsv", ["sentence", "label"], sentiment_rows(4, data_rng))
     task = get_task("sst2", TaskConfig(data_dir=str(tmp_path)))
-    with pytest.raises(ValueError, match="epochs=0 only evaluates"):
-        _run(task, encoder, tokenizer, tmp_path / "out", epochs=0)
+    with pytest.raises(ValueError, match="num_train_epochs=0 only evaluates"):
+        _run(task, encoder, tokenizer, tmp_path / "out", num_train_epochs=0)
 
 
 def test_unknown_task_lists_valid_names():
@@ -181,7 +184,7 @@ def test_mean_pooling_head_trains_and_is_saved(tmp_path, encoder, tokenizer, dat
     write_tsv(tmp_path / "SST-2" / "dev.tsv", ["sentence", "label"],
               sentiment_rows(24, data_rng))
     task = get_task("sst2", TaskConfig(data_dir=str(tmp_path), max_seq_length=12))
-    res = _run(task, encoder, tokenizer, tmp_path / "out", epochs=3, pooling="mean")
+    res = _run(task, encoder, tokenizer, tmp_path / "out", num_train_epochs=3, pooling="mean")
     assert res["model"].pooling == "mean"
     assert res["eval"]["dev"]["accuracy"] >= 0.9
     assert "head on mean" in res["summary"]
@@ -206,6 +209,7 @@ def test_learning_rate_follows_the_encoder_width(tmp_path, encoder, tokenizer, d
     write_tsv(tmp_path / "SST-2" / "dev.tsv", ["sentence", "label"],
               sentiment_rows(8, data_rng))
     task = get_task("sst2", TaskConfig(data_dir=str(tmp_path), max_seq_length=12))
-    res = _run(task, encoder, tokenizer, tmp_path / "out", epochs=1, learning_rate=None)
+    res = _run(task, encoder, tokenizer, tmp_path / "out", num_train_epochs=1,
+               learning_rate=None)
     assert res["finetune_config"]["learning_rate"] == 1e-4
     assert "learning rate 0.0001" in res["summary"]

@@ -38,17 +38,18 @@ def test_trains_writes_outputs_and_reevaluates(tmp_path, tiny_checkpoint, data_r
     write_tsv(glue / "SST-2" / "dev.tsv", ["sentence", "label"], sentiment_rows(16, data_rng))
     out = tmp_path / "out"
     run = _run("--flagfile=flags/finetune/glue_sst2.cfg", f"--data_dir={glue}",
-               f"--init_checkpoint={tiny_checkpoint}", f"--output_dir={out}", "--epochs=2",
+               f"--init_checkpoint={tiny_checkpoint}", f"--output_dir={out}", "--num_train_epochs=2",
                "--learning_rate=1e-2", "--batch_size=16", "--max_seq_length=16",
                "--max_eval_samples=12", "--verbose=2")
     assert run.returncode == 0, run.stderr[-3000:]
     assert "fine-tuning summary" in run.stdout and "dev: accuracy=" in run.stdout
     results = json.loads((out / "results.json").read_text())
     assert results["counts"]["dev"]["examples"] == 12 and len(results["epochs"]) == 2
-    assert "--task=sst2" in (out / "flags.txt").read_text()
-    assert json.loads((out / "config.json").read_text())["finetune_config"]["epochs"] == 2
+    assert "--task=sst2" in (out / "flags.cfg").read_text()
+    assert json.loads((out / "config.json").read_text())["finetune_config"][
+        "num_train_epochs"] == 2
     again = _run("--task=sst2", f"--data_dir={glue}", f"--init_checkpoint={out}",
-                 f"--output_dir={tmp_path / 'eval'}", "--epochs=0", "--max_seq_length=16",
+                 f"--output_dir={tmp_path / 'eval'}", "--num_train_epochs=0", "--max_seq_length=16",
                  "--max_eval_samples=12", "--verbose=0")
     assert again.returncode == 0, again.stderr[-3000:]
     evaluated = json.loads((tmp_path / "eval" / "results.json").read_text())

@@ -42,18 +42,19 @@ class DistillConfig:
             "checkpoint": weights from `student_checkpoint`.
         student_checkpoint: HF folder or `.keras` file, for student_init=checkpoint.
         importance_batches: training batches the etd_impt scores are summed over.
-        source_task: a classification or regression task of the task registry
-            (e.g. "sst2", "mnli", "stsb"); "" for task-agnostic distillation.
+        source_task: a classification, regression or token-classification
+            (NER) task of the task registry (e.g. "sst2", "mnli", "stsb",
+            "conll2003", "wikiann"); "" for task-agnostic distillation.
         data_dir, data_source: where the source task's data is ("local" files
-            in the glue_data layout, or "tfds").
+            in the glue_data layout or CoNLL files, or "tfds").
         transfer_data: unlabelled text: a `.txt` file (one text per line), a
             `.tsv` (text, optional second text, optional integer label),
             "builtin:python_docs" (English prose shipped with CPython), or
             "tfds:<name>/<config>:<split>:<text feature>[,<feature2>]". With
             `source_task` it is the augmentation text.
         augmentation_examples: task transfer: unlabelled examples made from
-            `transfer_data` (sentence pairs for a pair task) added to the source
-            task's (0: none).
+            `transfer_data` (sentence pairs for a pair task, whitespace-split
+            sentences for NER) added to the source task's (0: none).
         max_train_samples: cap on training examples: the source task's, or
             the transfer texts' when task-agnostic (None: all).
         max_eval_samples: cap on the source task's dev examples (None: all).
@@ -69,8 +70,9 @@ class DistillConfig:
         output_dir: where outputs, checkpoints and logs go.
         checkpoint_every: save every this many steps (0: only at stage ends).
         teacher_cache: "none" runs the teacher live; "outputs" caches
-            per-example outputs (logits, sentence vectors); "all" also caches
-            per-token outputs the stages read (hidden states, Q/K/V, ...).
+            logits (a tagger's per token, in `teacher_cache_dtype`) and sentence
+            vectors; "all" also caches per-token outputs the stages read
+            (hidden states, Q/K/V, ...).
         teacher_cache_dtype: storage type of cached per-token outputs.
         teacher_cache_dir: cache folder ("" means `<output_dir>/teacher_cache`).
         strategy, tpu: see `build_strategy`.
@@ -124,6 +126,12 @@ class DistillConfig:
         for name, allowed in choices:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name}={getattr(self, name)!r} must be one of {list(allowed)}.")
+        cache_root = self.teacher_cache_dir or self.output_dir
+        if self.teacher_cache != "none" and "://" in cache_root:
+            raise ValueError(
+                f"teacher_cache={self.teacher_cache!r} needs a local folder, but the cache would "
+                f"go to {cache_root!r}; set teacher_cache_dir to a local path (or "
+                "teacher_cache=none).")
         for name in ("max_seq_length", "batch_size", "importance_batches"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}={getattr(self, name)} must be at least 1.")
@@ -177,20 +185,24 @@ class DistillConfig:
                         "source_task (e.g. sst2) or drop it.")
             return
         from xtremedistil_tf.tasks.classification_task import ClassificationTask
+        from xtremedistil_tf.tasks.ner import NerTask
         from xtremedistil_tf.tasks.registry import TASKS
 
         if self.source_task not in TASKS:
             raise ValueError(f"source_task={self.source_task!r} is not a task; valid tasks: "
                              f"{sorted(TASKS)}.")
-        if not issubclass(TASKS[self.source_task], ClassificationTask):
+        if not issubclass(TASKS[self.source_task], (ClassificationTask, NerTask)):
+            supported = sorted(name for name, cls in TASKS.items()
+                               if issubclass(cls, (ClassificationTask, NerTask)))
             raise ValueError(
-                f"source_task={self.source_task!r} is not a classification or regression "
-                "task; task transfer supports GLUE and text_classification/text_regression.")
+                f"source_task={self.source_task!r} is not a classification, regression or "
+                f"token-classification task; task transfer supports {supported}.")
         if self.data_source not in ("local", "tfds"):
             raise ValueError(f"data_source={self.data_source!r} must be 'local' or 'tfds'.")
         if self.data_source == "local" and not self.data_dir:
             raise ValueError("source_task needs data_dir: the folder of its data (the glue_data "
-                             "layout), or data_source=tfds.")
+                             "layout, or CoNLL train.txt/valid.txt for NER), or "
+                             "data_source=tfds.")
         for name in ("teacher_finetune_epochs", "augmentation_examples"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}={getattr(self, name)} must not be negative.")

@@ -3,13 +3,15 @@
 Task-agnostic runs tokenize the transfer text and carve dev and held-out rows
 out of it. Task transfer reads the source task's labelled training data, adds
 unlabelled augmentation made from the transfer text (sentence pairs for a pair
-task) and scores on the source task's dev split.
+task, whitespace-split sentences for a token task such as NER) and scores on
+the source task's dev split.
 """
 import dataclasses
 
 import numpy as np
 
 from xtremedistil_tf.distill.transfer_data import load_transfer_texts, split_indices
+from xtremedistil_tf.tasks.data.batching import IGNORE_INDEX
 
 INPUT_KEYS = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -20,8 +22,9 @@ class DistillData:
 
     Args:
         inputs: dict of int32 arrays keyed by `INPUT_KEYS`.
-        labels: one label per row, or None; rows outside `labelled` and `dev`
-            hold a filler.
+        labels: one label per row (`[num_rows]`), or one per token
+            (`[num_rows, seq]`, -100 where no tag is read), or None; rows
+            outside `labelled` and `dev` hold a filler.
         train: rows the stages train on (labelled and unlabelled).
         labelled: training rows with gold labels (a stage with a label loss
             trains on these only).
@@ -70,7 +73,28 @@ def pad_features(inputs, max_seq_length, pad_token_id):
 
 
 def _filler(labels, count):
+    if labels.ndim > 1:  # per-token tags: ignored everywhere, should a loss read them
+        return np.full((count,) + labels.shape[1:], IGNORE_INDEX, labels.dtype)
     return np.zeros((count,) + labels.shape[1:], labels.dtype)
+
+
+def pad_token_labels(labels, max_seq_length):
+    """Per-token label lists (NER features) as an int32 `[n, max_seq_length]` array.
+
+    Positions past a row's tokens get `IGNORE_INDEX`, like the tokens the task
+    itself leaves untagged (special tokens, later subwords of a word).
+    """
+    out = np.full((len(labels), max_seq_length), IGNORE_INDEX, np.int32)
+    for row, tags in enumerate(labels):
+        out[row, :len(tags)] = tags
+    return out
+
+
+def _token_examples(examples):
+    """Augmentation sentences as unlabelled `TokenExample`s (words split on whitespace)."""
+    from xtremedistil_tf.tasks.data.examples import TokenExample
+
+    return [TokenExample(e.guid, tuple(e.text.split()), None, e.source) for e in examples]
 
 
 def task_data(config, task, tokenizer, pad_token_id, log=print):
@@ -86,11 +110,18 @@ def task_data(config, task, tokenizer, pad_token_id, log=print):
     source = task.subsample(task.load_examples("train"), "train")
     dev_split = task.eval_splits[0]
     dev_examples = task.subsample(task.load_examples(dev_split), dev_split)
+    # The label set is the teacher's: point at a label it never learnt, not a KeyError.
+    task.check_labels(source)
+    task.check_labels(dev_examples)
+    per_token = task.per_token_outputs
+    pairwise = not per_token and is_pairwise(source)
     extra = []
     if config.augmentation_examples:
         texts = load_transfer_texts(config.transfer_data).texts
         extra = augmentation_examples(texts, config.augmentation_examples,
-                                      pairwise=is_pairwise(source), seed=config.seed)
+                                      pairwise=pairwise, seed=config.seed)
+        if per_token:
+            extra = _token_examples(extra)
     train_features = task.build_features(source, task_tokenizer, training=False)
     dev_features = task.build_features(dev_examples, task_tokenizer, training=False)
     if train_features.labels is None or dev_features.labels is None:
@@ -103,13 +134,16 @@ def task_data(config, task, tokenizer, pad_token_id, log=print):
     arrays = [pad_features(p, config.max_seq_length, pad_token_id) for p in parts]
     inputs = {k: np.concatenate([a[k] for a in arrays]) for k in INPUT_KEYS}
     num_source, num_extra, num_dev = len(source), len(extra), len(dev_examples)
-    labels = np.concatenate([train_features.labels,
-                             _filler(train_features.labels, num_extra), dev_features.labels])
+    train_labels, dev_labels = train_features.labels, dev_features.labels
+    if per_token:
+        train_labels = pad_token_labels(train_labels, config.max_seq_length)
+        dev_labels = pad_token_labels(dev_labels, config.max_seq_length)
+    labels = np.concatenate([train_labels, _filler(train_labels, num_extra), dev_labels])
     train = np.arange(num_source + num_extra)
     labelled = np.arange(num_source)
     dev = np.arange(num_source + num_extra, num_source + num_extra + num_dev)
     counts = {"source_examples": num_source, "augmentation_examples": num_extra,
-              "pairwise": is_pairwise(source), "dev_examples": num_dev,
+              "pairwise": pairwise, "dev_examples": num_dev,
               "dev_split": dev_split, "truncated": {
                   "train": train_features.stats.get("truncated", 0),
                   "dev": dev_features.stats.get("truncated", 0)}}

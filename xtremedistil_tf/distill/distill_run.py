@@ -1,6 +1,7 @@
 """A whole distillation run: load, split, cache, run the stages, export, report."""
 import functools
 import os
+import tempfile
 import time
 
 import keras
@@ -55,11 +56,12 @@ def _load(config, strategy, log, verbose):
     task = source_task(config)
     path, info = config.teacher, {"teacher": config.teacher}
     if config.teacher_finetune_epochs:
-        path, finetune_eval = finetune_teacher(config, task, log, verbose)
+        path, finetune_eval = finetune_teacher(config, task, log, verbose,
+                                               chief=is_chief(strategy))
         info = {"teacher": config.teacher, "fine_tuned": path, "finetune_eval": finetune_eval}
     with strategy.scope():
         teacher, tokenizer = load_task_teacher(path, task, config.precision)
-    if teacher.problem_type == "regression":
+    if getattr(teacher, "problem_type", None) == "regression":
         for stage in config.stages:
             if any(name == "logits_kl" for name, _ in stage.losses):
                 raise ValueError(
@@ -83,8 +85,11 @@ def _importance_batches(data, config):
     return batches
 
 
-def run_distillation(config, flags_text=None, log=print, verbose=True):
+def run_distillation(config, flags_text=None, log=print, verbose=True, on_evaluate=None):
     """Runs `config` (a `DistillConfig`) end to end; returns the metrics dict.
+
+    `on_evaluate(student, stage_name, phase, step, total_step)`, if given, is
+    called after every dev evaluation (see `StageRunner`).
 
     Rerunning the same config after a crash resumes from the last checkpoint in
     `<output_dir>/checkpoint`.
@@ -96,8 +101,11 @@ def run_distillation(config, flags_text=None, log=print, verbose=True):
     strategy = build_strategy(config.strategy, config.tpu)
     chief = is_chief(strategy)
     out = config.output_dir
+    # Only the chief writes into `out`; another worker writes what it must (a
+    # teacher cache the chief has not finished) into a folder of its own.
+    scratch = None if chief else tempfile.TemporaryDirectory(prefix="xtremedistil_worker_")
     if chief:
-        os.makedirs(out, exist_ok=True)
+        tf.io.gfile.makedirs(out)  # any gfile path, e.g. gs://
 
     teacher, tokenizer, data, source, teacher_info = _load(config, strategy, log, verbose)
     log(f"Splits: {len(data.train)} train ({len(data.labelled)} labelled), {len(data.dev)} "
@@ -129,9 +137,11 @@ def run_distillation(config, flags_text=None, log=print, verbose=True):
         keys = sorted(set().union(*cached))
         cache = TeacherCache.build(
             cache_root, functools.partial(distiller.teacher_targets, keys=keys), data.inputs, keys,
-            fingerprint_variables(teacher.variables), config.teacher_cache_dtype, log=log)
+            fingerprint_variables(teacher.variables), config.teacher_cache_dtype, log=log,
+            scratch_root=scratch.name if scratch is not None else None)
 
-    checkpoints = CheckpointManager(os.path.join(out, "checkpoint"))
+    # Every worker reads the shared folder; only the chief's saves land in it.
+    checkpoints = CheckpointManager(os.path.join(out, "checkpoint"), is_chief=chief)
     state = checkpoints.read_state() if checkpoints.exists() else None
     quality = (config.quality, tokenizer) if config.quality.tasks else None
     reporter = Reporter(teacher, data, config.loss_settings.pooling, source, quality)
@@ -144,7 +154,7 @@ def run_distillation(config, flags_text=None, log=print, verbose=True):
     writer = tf.summary.create_file_writer(os.path.join(out, "logs")) if chief else None
     runner = StageRunner(distiller, strategy, checkpoints, config.checkpoint_every,
                          config.jit_compile, writer, config.log_every, verbose, chief,
-                         on_save=write_run_files)
+                         on_save=write_run_files, on_evaluate=on_evaluate)
     stage_metrics = state.get("stage_metrics", {}) if state is not None else {}
     for index, stage in enumerate(config.stages):
         done_before = state is not None and (
@@ -153,7 +163,7 @@ def run_distillation(config, flags_text=None, log=print, verbose=True):
             with strategy.scope():
                 distiller.set_losses(dict(stage.losses))
             if index == state["stage_index"]:
-                checkpoints.restore({"model": distiller.student_variables})
+                checkpoints.restore({"model": runner.model_variables()})
             log(f"Stage {stage.name!r}: already done in {checkpoints.folder}, skipped")
             continue
         resume = state if state is not None and index == state["stage_index"] else None
@@ -176,10 +186,11 @@ def run_distillation(config, flags_text=None, log=print, verbose=True):
         history["teacher"] = ("cache" if cached[index] else "live") if needs[index][0] \
             else "unused"
         stage_metrics[stage.name] = history
-        if chief:
-            state_now = checkpoints.read_state()
-            state_now["stage_metrics"] = stage_metrics
-            checkpoints.save(state_now, {"model": distiller.student_variables})
+        # Every worker saves, as in the stage loop (saving may need them all); the
+        # state of this worker's own last save, which the chief's may not yet be.
+        state_now = dict(checkpoints.last_state)
+        state_now["stage_metrics"] = stage_metrics
+        checkpoints.save(state_now, {"model": runner.model_variables()})
         state = None
 
     if chief:
@@ -218,7 +229,8 @@ def run_distillation(config, flags_text=None, log=print, verbose=True):
         if writer is not None:
             last = sum(stage.get("last_step", 0) for stage in stage_metrics.values())
             write_report_scalars(writer, metrics, last)
-    log(format_summary(metrics, config))
+    log(format_summary(metrics, config) if chief else
+        "Done; the chief (worker 0) wrote the outputs and prints the summary.")
     return metrics
 
 

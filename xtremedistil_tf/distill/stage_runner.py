@@ -19,6 +19,8 @@ from xtremedistil_tf.distill.projection_fit import fit_projections
 from xtremedistil_tf.distill.step_data import StepPlan, distributed_dataset
 from xtremedistil_tf.distill.task_mixture import TaskMixture, single_feed
 from xtremedistil_tf.distill.unfreeze_phases import unfreeze_phases
+from xtremedistil_tf.training.checkpoint_manager import (
+    optimizer_variables, variables_by_structure)
 from xtremedistil_tf.training.optimization import create_optimizer
 from xtremedistil_tf.training.scalar_log import write_scalars
 
@@ -57,14 +59,19 @@ class StageRunner:
         writer: a `tf.summary` writer, or None.
         log_every: TensorBoard interval in steps.
         verbose: show a progress bar.
-        is_chief: whether this worker writes checkpoints and logs.
+        is_chief: whether this worker writes logs. Every worker calls the
+            checkpoint manager's `save` (its own `is_chief` decides where).
         on_save: called (on the chief) before each checkpoint is written, e.g. to
             write the run's flags once it has something to resume.
+        on_evaluate: called after each dev evaluation as
+            `on_evaluate(student, stage_name, phase, step, total_step)`, e.g. to
+            score the student on real tasks along the way
+            (run_scripts/benchmarks/benchmark_time_to_quality.py).
     """
 
     def __init__(self, distiller, strategy, checkpoints=None, checkpoint_every=0,
                  jit_compile=False, writer=None, log_every=10, verbose=True, is_chief=True,
-                 on_save=None):
+                 on_save=None, on_evaluate=None):
         self.distiller = distiller
         self.strategy = strategy
         self.checkpoints = checkpoints
@@ -75,6 +82,7 @@ class StageRunner:
         self.verbose = verbose
         self.is_chief = is_chief
         self.on_save = on_save
+        self.on_evaluate = on_evaluate
         # Merged into every checkpoint state (e.g. metrics of earlier stages).
         self.extra_state = {}
         self._eval_steps = {}
@@ -115,9 +123,14 @@ class StageRunner:
         return step
 
     # State.
+    def model_variables(self):
+        """The student's and the projections' variables by stable name (checkpoint keys)."""
+        return model_variables(self.distiller)
+
     def _groups(self):
-        return {"model": self.distiller.student_variables,
-                "optimizer": self.distiller.optimizer.variables}
+        model = self.model_variables()
+        return {"model": model,
+                "optimizer": optimizer_variables(self.distiller.optimizer, model)}
 
     def _save(self, state, best):
         if self.checkpoints is None:
@@ -125,13 +138,12 @@ class StageRunner:
         groups = self._groups()
         if best is not None:
             groups["best"] = best
-        if self.is_chief:
-            if self.on_save is not None:
-                self.on_save()
-            self.checkpoints.save({**self.extra_state, **state}, groups)
+        if self.is_chief and self.on_save is not None:
+            self.on_save()
+        self.checkpoints.save({**self.extra_state, **state}, groups)
 
     def _snapshot(self):
-        return [v.numpy() for v in self.distiller.student_variables]
+        return {key: v.numpy() for key, v in self.model_variables().items()}
 
     def evaluate(self, source, batch_size):
         """Mean dev losses over whole batches of `source` (in order).
@@ -228,6 +240,10 @@ class StageRunner:
             return False
         record["dev"].append({"step": step, **dev})
         history["dev"].append({"phase": record["phase"], "step": history["last_step"], **dev})
+        if self.on_evaluate is not None:
+            self.on_evaluate(getattr(self.distiller, "student", None), stage.name,
+                             record["phase"], step,
+                             history["last_step"])
         if self.writer is not None and self.is_chief:
             write_scalars(self.writer, history["last_step"], dev, f"{stage.name}/dev_")
         if record["best_dev_loss"] is None or dev["loss"] < record["best_dev_loss"]:
@@ -239,7 +255,6 @@ class StageRunner:
 
     def _run_phase(self, stage, stage_index, index, phases, phase_steps, train_source,
                    dev_source, batch_size, seed, history, resume, start):
-        distiller = self.distiller
         count, label = phases[index]
         step_fns = self._prepare_phase(stage, phase_steps, count)
         best = None
@@ -249,7 +264,7 @@ class StageRunner:
             record = history["phases"][index]
         else:
             if resume is not None:  # a phase boundary: weights only, a fresh optimiser
-                self.checkpoints.restore({"model": distiller.student_variables})
+                self.checkpoints.restore({"model": self.model_variables()})
             record = _new_phase(index, count, label)
             history["phases"].append(record)
             if self._evaluate_into(record, history, 0, dev_source, batch_size, stage):
@@ -306,8 +321,22 @@ class StageRunner:
                 self._save({"stage_index": stage_index, "stage": stage.name, "phase": index,
                             "step": step, "done": False, "history": history}, best)
         if best is not None:
-            for variable, value in zip(distiller.student_variables, best):
-                variable.assign(value)
+            for key, variable in self.model_variables().items():
+                variable.assign(best[key])
         if index + 1 < len(phases):
             self._save({"stage_index": stage_index, "stage": stage.name, "phase": index + 1,
                         "step": 0, "done": False, "history": history}, None)
+
+
+def model_variables(distiller):
+    """`distiller`'s student and projection variables keyed by name, not position.
+
+    Student variables by attribute path (`variables_by_structure`); a
+    projection's by its name in `distiller.projections` (which carries the task
+    under MKD) and its own name.
+    """
+    out = {f"student/{k}": v for k, v in variables_by_structure(distiller.student).items()}
+    for name, layer in distiller.projections.items():
+        for variable in layer.variables:
+            out[f"projection/{name}/{variable.name}"] = variable
+    return out

@@ -87,10 +87,13 @@ def encoder_of(model):
 
 def _preset_on_teacher_vocab(preset, teacher, tokenizer):
     tc = encoder_of(teacher).config
+    # A teacher without a pooler (an HF *ForTokenClassification) has none to distil or
+    # extract it from, and a token head never trains one.
+    extra = {} if tc.use_pooler else {"use_pooler": False}
     return get_preset(
         preset, model_type=tc.model_type, vocab_size=tokenizer.vocab_size,
         max_position_embeddings=tc.max_position_embeddings,
-        type_vocab_size=tc.type_vocab_size, pad_token_id=tc.pad_token_id)
+        type_vocab_size=tc.type_vocab_size, pad_token_id=tc.pad_token_id, **extra)
 
 
 def _build_encoder(config, teacher, tokenizer, importance_batches):
@@ -125,17 +128,23 @@ def task_student(teacher, encoder, init_info):
     """`encoder` under a head like the teacher's; an ETD student's head is cut from it too."""
     from xtremedistil_tf.etd import WidthSelection, extract_head
     from xtremedistil_tf.models.sequence_classifier import SequenceClassifier
+    from xtremedistil_tf.models.token_classifier import TokenClassifier
 
-    if not isinstance(teacher, SequenceClassifier):
+    if isinstance(teacher, TokenClassifier):
+        student = TokenClassifier(encoder, teacher.num_labels, label_names=teacher.label_names,
+                                  name="student")
+    elif isinstance(teacher, SequenceClassifier):
+        student = SequenceClassifier(
+            encoder, teacher.num_labels, label_names=teacher.label_names,
+            problem_type=teacher.problem_type, pooling=teacher.pooling,
+            head_activation=teacher.head_activation, name="student")
+    else:
         raise ValueError(
-            f"Task transfer distils a SequenceClassifier teacher (classification or "
-            f"regression); this teacher is a {type(teacher).__name__}.")
-    student = SequenceClassifier(
-        encoder, teacher.num_labels, label_names=teacher.label_names,
-        problem_type=teacher.problem_type, pooling=teacher.pooling,
-        head_activation=teacher.head_activation, name="student")
+            f"Task transfer distils a SequenceClassifier (classification or regression) or "
+            f"TokenClassifier (NER) teacher; this teacher is a {type(teacher).__name__}.")
     student.build()
-    if "selection" in init_info and teacher.head_activation is None:
+    # Both heads are one Dense on hidden_size inputs (per token, or on the pooled vector).
+    if "selection" in init_info and getattr(teacher, "head_activation", None) is None:
         extract_head(teacher.classifier, student.classifier,
                      WidthSelection(**init_info["selection"]))
         init_info["head"] = "extracted"

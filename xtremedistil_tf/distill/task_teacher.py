@@ -1,6 +1,7 @@
 """The teacher of task transfer: a source-task model, given or fine-tuned first."""
 import json
 import os
+import time
 
 from xtremedistil_tf.distill.student_builder import resolve_teacher
 from xtremedistil_tf.tasks import TaskConfig, get_task
@@ -26,36 +27,53 @@ def _finetune_info(config):
             "max_seq_length": config.max_seq_length, "seed": config.seed}
 
 
-def finetune_teacher(config, task, log=print, verbose=True):
+def _finished_teacher(folder, expected):
+    """The results of a complete fine-tuning in `folder`, None if there is none yet."""
+    results_path = os.path.join(folder, "results.json")
+    if not (os.path.isfile(results_path) and os.path.isfile(os.path.join(folder, "model.keras"))):
+        return None
+    with open(results_path, encoding="utf-8") as f:
+        results = json.load(f)
+    found = {k: results.get("run_info", {}).get(k) for k in _REUSE_KEYS}
+    if found != expected:
+        changed = sorted(k for k in _REUSE_KEYS if found[k] != expected[k])
+        raise ValueError(
+            f"{folder} holds a teacher fine-tuned with other settings ({changed}: "
+            f"{[found[k] for k in changed]}, now {[expected[k] for k in changed]}); use "
+            "another output_dir, or delete that folder to fine-tune again.")
+    return results
+
+
+def finetune_teacher(config, task, log=print, verbose=True, chief=True, poll_seconds=10):
     """Fine-tunes the base teacher on the source task into `<output_dir>/teacher`.
 
     A rerun finds the folder complete (`results.json` is written last) and
     reuses it; a folder fine-tuned with other settings is an error, never
     silently reused. Returns `(folder, dev metrics of the teacher)`.
+
+    A worker of a cluster other than the chief (`chief=False`) does not
+    fine-tune: it waits for the chief's teacher to appear in the shared
+    `output_dir`, so that every worker distils from the same weights.
     """
     from xtremedistil_tf.tasks import FinetuneConfig, finetune
     from xtremedistil_tf.tasks.init_checkpoint import load_init_checkpoint
 
     folder = os.path.join(config.output_dir, "teacher")
     expected = _finetune_info(config)
-    results_path = os.path.join(folder, "results.json")
-    if os.path.isfile(results_path) and os.path.isfile(os.path.join(folder, "model.keras")):
-        with open(results_path, encoding="utf-8") as f:
-            results = json.load(f)
-        found = {k: results.get("run_info", {}).get(k) for k in _REUSE_KEYS}
-        if found != expected:
-            changed = sorted(k for k in _REUSE_KEYS if found[k] != expected[k])
-            raise ValueError(
-                f"{folder} holds a teacher fine-tuned with other settings ({changed}: "
-                f"{[found[k] for k in changed]}, now {[expected[k] for k in changed]}); use "
-                "another output_dir, or delete that folder to fine-tune again.")
+    results = _finished_teacher(folder, expected)
+    if results is None and not chief:
+        log(f"Teacher: waiting for the chief to fine-tune it into {folder}")
+        while results is None:
+            time.sleep(poll_seconds)
+            results = _finished_teacher(folder, expected)
+    if results is not None:
         log(f"Teacher: reusing the teacher fine-tuned on {config.source_task} in {folder}")
         return folder, results["eval"]
     log(f"Teacher: fine-tuning {config.teacher} on {config.source_task} for "
         f"{config.teacher_finetune_epochs} epoch(s) into {folder}")
     model, tokenizer = load_init_checkpoint(resolve_teacher(config.teacher))
     results = finetune(task, model, tokenizer, FinetuneConfig(
-        output_dir=folder, epochs=config.teacher_finetune_epochs,
+        output_dir=folder, num_train_epochs=config.teacher_finetune_epochs,
         learning_rate=config.teacher_learning_rate, batch_size=config.batch_size,
         seed=config.seed, verbose=2 if verbose else 0), run_info=expected)
     return folder, results["eval"]

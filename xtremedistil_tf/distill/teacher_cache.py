@@ -9,7 +9,8 @@ import tensorflow as tf
 from xtremedistil_tf.distill.output_spec import is_token_level
 from xtremedistil_tf.utils.atomic_io import atomic_path, write_json
 
-_FORMAT_VERSION = 1
+# 2: per-token logits (`[n, seq, labels]`, NER) are stored in the token dtype.
+_FORMAT_VERSION = 2
 _MANIFEST = "manifest.json"
 
 
@@ -72,7 +73,8 @@ class TeacherCache:
 
     @classmethod
     def build(cls, root, teacher_fn, inputs, keys, teacher_fingerprint,
-              token_dtype="float16", batch_size=64, shard_size=4096, log=print):
+              token_dtype="float16", batch_size=64, shard_size=4096, log=print,
+              scratch_root=None):
         """Returns the cache for these settings, computing it unless it already exists.
 
         Args:
@@ -81,8 +83,13 @@ class TeacherCache:
             inputs: dict of numpy arrays `[num_examples, seq]` (the token ids).
             keys: teacher output keys to store (see `output_spec.extract`).
             teacher_fingerprint: `fingerprint_variables(teacher.variables)`.
-            token_dtype: storage dtype of per-token outputs; per-example
-                outputs (logits, sentence vectors) stay float32.
+            token_dtype: storage dtype of per-token outputs (hidden states,
+                and logits with one row per token, as a tagger's); per-example
+                outputs (a classifier's logits, sentence vectors) stay float32.
+            scratch_root: where to compute the cache when `root` has no complete
+                one, instead of `root`. A non-chief worker of a cluster passes a
+                folder of its own: it reads the chief's cache but never writes
+                the shared folder.
         """
         key = cls.cache_key(teacher_fingerprint, inputs, keys, token_dtype)
         folder = os.path.join(root, key[:24])
@@ -92,6 +99,9 @@ class TeacherCache:
                 if json.load(f).get("key") == key:
                     log(f"Teacher cache: reusing {folder}")
                     return cls(folder)
+        if scratch_root is not None:
+            folder = os.path.join(scratch_root, key[:24])
+            manifest = os.path.join(folder, _MANIFEST)
         log(f"Teacher cache: computing {sorted(keys)} for {len(inputs['input_ids'])} examples "
             f"into {folder}")
         fn = tf.function(teacher_fn, reduce_retracing=True)
@@ -106,8 +116,8 @@ class TeacherCache:
                 batch = {name: value[begin:end] for name, value in inputs.items()}
                 outputs = fn(batch)
                 for k in keys:
-                    dtype = token_dtype if is_token_level(k) else "float32"
-                    parts[k].append(np.asarray(outputs[k]).astype(dtype))
+                    value = np.asarray(outputs[k])
+                    parts[k].append(value.astype(_storage_dtype(k, value, token_dtype)))
             shard = f"shard-{shard_index:05d}"
             with atomic_path(os.path.join(folder, shard)) as tmp:
                 os.makedirs(tmp)
@@ -136,6 +146,11 @@ class TeacherCache:
     def spec(self):
         """`{key: (shape without batch, dtype)}` of the stored arrays."""
         return {k: (self._shards[0][k].shape[1:], self._shards[0][k].dtype) for k in self.keys}
+
+
+def _storage_dtype(key, value, token_dtype):
+    """Per-token arrays (rank 3 and up: `[n, seq, ...]`) take `token_dtype`."""
+    return token_dtype if is_token_level(key) or value.ndim > 2 else "float32"
 
 
 def _file_name(key):

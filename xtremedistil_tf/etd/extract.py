@@ -139,7 +139,8 @@ def query_scale_for(teacher_config, student_config):
 
 
 def extract_head(teacher_head, student_head, selection):
-    """Copies a dense head on the pooled output, keeping the selected hidden rows.
+    """Copies a dense head on the pooled output (or on every token), keeping the selected
+    hidden rows.
 
     A teacher's classifier reads `hidden_size` inputs; the student's reads the
     kept hidden dimensions, so its kernel is the teacher's rows

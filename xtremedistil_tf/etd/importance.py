@@ -17,6 +17,9 @@ Which loss? The importance loss is an argument. The defaults (see
     i.e. the hard-label distillation loss of a student equal to the teacher.
     The soft KL of the teacher against itself is 0 with zero gradient, which is
     why it is not used.
+  - a teacher with a token-classification (NER) head: the same per token, over
+    real tokens (`attention_mask`); with labels, over the tagged tokens only
+    (labels below 0, e.g. -100 on later subwords, are left out).
   - a bare encoder: the mean squared norm of the mean-pooled last hidden states,
     the sentence vector a sentence-embedding teacher outputs. This measures how
     much each unit shapes the representation, not how useful it is for a task;
@@ -30,6 +33,7 @@ from keras import ops
 
 from xtremedistil_tf.distill import losses
 from xtremedistil_tf.etd.unit_axes import FFN, HEADS, HIDDEN, QK, unit_axes
+from xtremedistil_tf.models.token_classifier import TokenClassifier
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,11 +86,34 @@ def self_label_loss(head):
     return loss
 
 
+def token_self_label_loss(head):
+    """`self_label_loss` for a head on every token (`head(sequence_output)`).
+
+    Args:
+        head: a callable from `sequence_output` `[batch, seq, width]` to logits
+            `[batch, seq, num_labels]`, e.g. a `TokenClassifier`'s `classifier`.
+
+    The loss is the cross-entropy over real tokens against `[batch, seq]`
+    labels (negative ones ignored), or against the head's own argmax.
+    """
+
+    def loss(outputs, inputs, labels=None):
+        logits = ops.cast(head(outputs["sequence_output"]), "float32")
+        if labels is None:
+            labels = ops.argmax(ops.stop_gradient(logits), axis=-1)
+        return losses.hard_label_cross_entropy(labels, logits, inputs.get("attention_mask"))
+
+    return loss
+
+
 def default_importance_loss(model):
     """`self_label_loss` on a model's head, else `representation_norm_loss`.
 
-    The head is a `SequenceClassifier`'s `classifier` or a multi-task view's `head`.
+    The head is a `SequenceClassifier`'s `classifier` or a multi-task view's
+    `head`; a `TokenClassifier`'s `classifier` takes `token_self_label_loss`.
     """
+    if isinstance(model, TokenClassifier):
+        return token_self_label_loss(model.classifier)
     head = getattr(model, "classifier", None) or getattr(model, "head", None)
     return self_label_loss(head) if head is not None else representation_norm_loss
 
@@ -112,6 +139,13 @@ def compute_importance(encoder, batches, loss_fn=representation_norm_loss, max_b
             module docstring for the defaults.
         max_batches: stop after this many batches.
 
+    A teacher built in a `tf.distribute.Strategy` scope is scored in that scope:
+    a tape cannot differentiate distributed variables in cross-replica context,
+    so each batch runs through `strategy.run`, whole on every replica, and the
+    first local replica's gradients are kept. Every replica and worker then
+    scores exactly as one device would, with no collectives. Outside any scope
+    the default strategy runs the batch as is.
+
     Returns an `ImportanceScores`.
     """
     config = encoder.config
@@ -122,22 +156,29 @@ def compute_importance(encoder, batches, loss_fn=representation_norm_loss, max_b
     ffn = np.zeros((config.num_hidden_layers, config.intermediate_size), np.float64)
     per_head = (config.num_hidden_layers, config.num_attention_heads, config.head_size)
     qk, vo = np.zeros(per_head, np.float64), np.zeros(per_head, np.float64)
-    count = 0
-    for batch in batches:
-        if max_batches is not None and count >= max_batches:
-            break
-        inputs, labels = _split(batch)
-        head_mask = tf.ones_like(heads, dtype=tf.float32)
+
+    def batch_gradients(inputs, labels):
+        head_mask = tf.ones(heads.shape, tf.float32)
         with tf.GradientTape() as tape:
             tape.watch(head_mask)
             outputs = encoder(inputs, training=False, head_mask=head_mask)
             loss = ops.cast(loss_fn(outputs, inputs, labels), "float32")
         grads = tape.gradient(loss, [head_mask] + variables)
+        # Replica results must be tensors: embedding gradients arrive as IndexedSlices,
+        # and a weight the loss does not reach (a pooler) contributes zeros.
+        return [tf.zeros(v.shape, v.dtype) if g is None else tf.convert_to_tensor(g)
+                for v, g in zip([head_mask] + variables, grads)]
+
+    strategy = tf.distribute.get_strategy()
+    count = 0
+    for batch in batches:
+        if max_batches is not None and count >= max_batches:
+            break
+        inputs, labels = _split(batch)
+        grads = [strategy.experimental_local_results(g)[0]
+                 for g in strategy.run(batch_gradients, args=(inputs, labels))]
         heads += np.abs(np.asarray(grads[0], np.float64))
         for entry, grad in zip(entries, grads[1:]):
-            if grad is None:
-                continue
-            grad = tf.convert_to_tensor(grad)  # Embedding gradients arrive as IndexedSlices.
             contribution = np.abs(np.asarray(entry.variable.numpy(), np.float64)
                                   * np.asarray(grad, np.float64))
             for axis, kind in enumerate(entry.axes):

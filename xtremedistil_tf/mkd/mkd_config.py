@@ -1,9 +1,10 @@
 """Settings of a multi-task distillation (MKD) run, checked once up front."""
 import dataclasses
 
+from xtremedistil_tf.distill.stage_config import parse_losses
 from xtremedistil_tf.etd.student_init_config import StudentInitConfig
 from xtremedistil_tf.mkd.multi_task_model import check_task_names
-from xtremedistil_tf.mkd.task_transfer_config import parse_losses
+from xtremedistil_tf.training.strategy import PRECISIONS, STRATEGIES
 
 STUDENT_TYPES = ("transformer", "bilstm")
 
@@ -40,6 +41,7 @@ class MKDConfig:
             runs the teachers live.
         global_clipnorm: gradient clipping (0: none).
         checkpoint_every: save every this many steps (a rerun resumes).
+        strategy, tpu, precision: as in `DistillConfig` (see `build_strategy`).
         seed, output_dir, log_every, verbose: run settings.
     """
 
@@ -73,6 +75,9 @@ class MKDConfig:
     teacher_cache: str = "outputs"
     global_clipnorm: float = 1.0
     checkpoint_every: int = 100
+    strategy: str = "auto"
+    tpu: str = ""
+    precision: str = "float32"
     seed: int = 42
     output_dir: str = "outputs/mkd"
     log_every: int = 50
@@ -96,7 +101,9 @@ class MKDConfig:
             raise ValueError(f"student_init={self.student_init.method!r} needs a transformer "
                              "student; a BiLSTM student starts from random weights.")
         self.student_init.validate()
-        parse_losses(self.losses)
+        if not parse_losses(self.losses, "losses"):
+            raise ValueError(f"losses={self.losses!r} names no loss; e.g. "
+                             "logits_kl:1,labels_ce:0.1.")
         if not self.data_dir and self.data_source == "local":
             raise ValueError("data_dir is empty; give the folder holding the tasks' data.")
         for name in ("max_steps", "batch_size", "max_seq_length", "bilstm_embedding_size",
@@ -117,7 +124,23 @@ class MKDConfig:
             raise ValueError(f"warmup_ratio={self.warmup_ratio} must be in [0, 1).")
         if self.teacher_cache not in ("none", "outputs"):
             raise ValueError(f"teacher_cache={self.teacher_cache!r} must be 'none' or "
-                             "'outputs'.")
+                             "'outputs' (MKD reads the teachers' logits only).")
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"strategy={self.strategy!r}; use one of {list(STRATEGIES)}.")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision={self.precision!r}; use one of {list(PRECISIONS)}.")
+        if self.tpu and self.strategy not in ("auto", "tpu"):
+            raise ValueError(f"tpu={self.tpu!r} is set but strategy={self.strategy!r}; use "
+                             "strategy=tpu (or auto), or drop --tpu.")
+        if self.strategy == "tpu" and self.precision == "mixed_float16":
+            raise ValueError("TPUs compute in bfloat16: use precision=mixed_bfloat16 with "
+                             "strategy=tpu.")
+        fine_tunes = self.teacher_finetune_epochs and not self.multi_task_teacher and \
+            len(self.teacher_checkpoints) < len(self.tasks)
+        if fine_tunes and self.strategy == "multi_worker":
+            raise ValueError("teacher_finetune_epochs with strategy=multi_worker would "
+                             "fine-tune on every worker; fine-tune the teachers first "
+                             "(run_finetune.py) and give them in teacher_checkpoints.")
         for name in ("eval_every", "patience", "checkpoint_every", "global_clipnorm"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}={getattr(self, name)} must not be negative.")

@@ -10,7 +10,7 @@ import tensorflow as tf
 from xtremedistil_tf.checkpoints import from_hf
 from xtremedistil_tf.distill.distill_data import pad_features
 from xtremedistil_tf.distill.loss_settings import LossSettings
-from xtremedistil_tf.distill.stage_config import StageConfig
+from xtremedistil_tf.distill.stage_config import StageConfig, parse_losses
 from xtremedistil_tf.distill.stage_runner import StageRunner, phase_seed
 from xtremedistil_tf.distill.step_data import ExampleSource
 from xtremedistil_tf.distill.student_builder import resolve_teacher
@@ -21,14 +21,14 @@ from xtremedistil_tf.mkd.encoder_export import save_encoder
 from xtremedistil_tf.mkd.multi_task_distiller import MultiTaskDistiller
 from xtremedistil_tf.mkd.multi_task_model import MultiTaskModel
 from xtremedistil_tf.mkd.task_sampler import TaskSampler
-from xtremedistil_tf.mkd.task_transfer import student_config_for
-from xtremedistil_tf.mkd.task_transfer_config import parse_losses
 from xtremedistil_tf.models.bilstm_student import BiLSTMStudent
+from xtremedistil_tf.models.encoder_config import get_preset
 from xtremedistil_tf.models.sequence_classifier import SequenceClassifier
 from xtremedistil_tf.tasks import FinetuneConfig, TaskConfig, finetune, get_task
 from xtremedistil_tf.tasks.classification_task import ClassificationTask
 from xtremedistil_tf.tasks.data.task_tokenizer import TaskTokenizer
 from xtremedistil_tf.training.checkpoint_manager import CheckpointManager
+from xtremedistil_tf.training.strategy import build_strategy, is_chief, set_precision
 from xtremedistil_tf.utils.atomic_io import atomic_path, write_json, write_text
 
 
@@ -58,7 +58,8 @@ def _load_teachers(config, tasks, train_examples, tokenizer):
         encoder, _ = from_hf(resolve_teacher(config.teacher), load_tokenizer=False)
         tuned = finetune(task, encoder, tokenizer, FinetuneConfig(
             output_dir=os.path.join(config.output_dir, "teachers", name),
-            epochs=config.teacher_finetune_epochs, learning_rate=config.teacher_learning_rate,
+            num_train_epochs=config.teacher_finetune_epochs,
+            learning_rate=config.teacher_learning_rate,
             batch_size=config.batch_size, seed=config.seed, verbose=config.verbose))
         teachers[name] = tuned["model"]
         evals[name] = tuned["eval"]
@@ -67,6 +68,35 @@ def _load_teachers(config, tasks, train_examples, tokenizer):
             raise ValueError(f"The teacher of {name!r} is a {type(teacher).__name__}; MKD "
                              "distils classification or regression teachers only.")
     return teachers, evals
+
+
+def _student_config(config, teacher_config):
+    """The transformer student's `EncoderConfig`: the preset's shape on the teacher's vocabulary."""
+    t = teacher_config
+    fields = {"vocab_size": t.vocab_size, "type_vocab_size": t.type_vocab_size,
+              "pad_token_id": t.pad_token_id, "model_type": t.model_type,
+              "hidden_act": t.hidden_act}
+    fields.update(dict(config.student_overrides))
+    return get_preset(config.student, **fields)
+
+
+def _build_encoder(config, teachers, task, examples, tokenizer, base_config):
+    """`(encoder, init info)`: a BiLSTM, or a transformer initialised from the first task's
+    teacher as `config.student_init` says."""
+    pad_id = base_config.pad_token_id
+    if config.student_type == "bilstm":
+        encoder = BiLSTMStudent(base_config.vocab_size, config.bilstm_embedding_size,
+                                config.bilstm_hidden_size, pad_token_id=pad_id, name="encoder")
+        return encoder, {"method": "random"}
+    teacher = (teachers.for_task(task.name) if isinstance(teachers, MultiTaskModel)
+               else teachers[task.name])
+    features = task.build_features(examples, tokenizer, False)
+    arrays = pad_features(features.inputs, config.max_seq_length, pad_id)
+    size = config.batch_size
+    batches = [({k: v[i:i + size] for k, v in arrays.items()}, features.labels[i:i + size])
+               for i in range(0, len(features), size)]
+    return init_student(config.student_init, _student_config(config, base_config),
+                        teacher=teacher, batches=batches[:config.student_init.importance_batches])
 
 
 def _num_outputs(teachers, name):
@@ -123,8 +153,12 @@ def run_mkd(config, flags_text=None):
     config = config.validate()
     start = time.time()
     keras.utils.set_random_seed(config.seed)
+    set_precision(config.precision)
+    strategy = build_strategy(config.strategy, config.tpu)
+    chief = is_chief(strategy)
     out = config.output_dir
-    os.makedirs(out, exist_ok=True)
+    if chief:
+        tf.io.gfile.makedirs(out)  # any gfile path, e.g. gs://
     log = (lambda message: print(message, flush=True)) if config.verbose else (lambda _: None)
     base_encoder, tokenizer = from_hf(resolve_teacher(config.teacher))
     task_config = TaskConfig(data_dir=config.data_dir, data_source=config.data_source,
@@ -140,32 +174,20 @@ def run_mkd(config, flags_text=None):
         train_examples[name] = task.subsample(task.load_examples("train"), "train")
         task.prepare(train_examples[name])
         tasks[name] = task
-    teachers, teacher_evals = _load_teachers(config, tasks, train_examples, tokenizer)
     task_tokenizer = TaskTokenizer(tokenizer)
     pad_id = base_encoder.config.pad_token_id
-
     first = config.tasks[0]
-    if config.student_type == "bilstm":
-        encoder = BiLSTMStudent(base_encoder.config.vocab_size, config.bilstm_embedding_size,
-                                config.bilstm_hidden_size, pad_token_id=pad_id, name="encoder")
-        init_info = {"method": "random"}
-    else:
-        first_teacher = (teachers.for_task(first) if isinstance(teachers, MultiTaskModel)
-                         else teachers[first])
-        features = tasks[first].build_features(train_examples[first], task_tokenizer, False)
-        arrays = pad_features(features.inputs, config.max_seq_length, pad_id)
-        size = config.batch_size
-        batches = [({k: v[i:i + size] for k, v in arrays.items()}, features.labels[i:i + size])
-                   for i in range(0, len(features), size)]
-        encoder, init_info = init_student(
-            config.student_init, student_config_for(config, base_encoder.config),
-            teacher=first_teacher, batches=batches[:config.student_init.importance_batches])
-    student = MultiTaskModel(encoder, {n: _num_outputs(teachers, n) for n in config.tasks},
-                             name="multi_task_student")
-    losses = parse_losses(config.losses)
-    mkd = MultiTaskDistiller(student, teachers, losses=losses,
-                             loss_settings=LossSettings(temperature=config.temperature),
-                             global_clipnorm=config.global_clipnorm or None)
+    losses = dict(parse_losses(config.losses, "losses"))
+    with strategy.scope():
+        teachers, teacher_evals = _load_teachers(config, tasks, train_examples, tokenizer)
+        encoder, init_info = _build_encoder(config, teachers, tasks[first],
+                                            train_examples[first], task_tokenizer,
+                                            base_encoder.config)
+        student = MultiTaskModel(encoder, {n: _num_outputs(teachers, n) for n in config.tasks},
+                                 name="multi_task_student")
+        mkd = MultiTaskDistiller(student, teachers, losses=losses,
+                                 loss_settings=LossSettings(temperature=config.temperature),
+                                 global_clipnorm=config.global_clipnorm or None)
     train, dev, dev_examples = _task_sources(config, mkd, tasks, train_examples,
                                              task_tokenizer, pad_id, log)
 
@@ -183,16 +205,17 @@ def run_mkd(config, flags_text=None):
     sizes = {name: len(source) for name, source in train.items()}
     log(f"MKD over {sizes} with task probabilities "
         f"{TaskSampler(sizes, tau=config.tau).probabilities}")
-    checkpoints = CheckpointManager(os.path.join(out, "checkpoint"))
+    checkpoints = CheckpointManager(os.path.join(out, "checkpoint"), is_chief=chief)
     state = checkpoints.read_state() if checkpoints.exists() else None
-    writer = tf.summary.create_file_writer(os.path.join(out, "logs"))
-    strategy = tf.distribute.get_strategy()
+    writer = tf.summary.create_file_writer(os.path.join(out, "logs")) if chief else None
     runner = StageRunner(mkd, strategy, checkpoints, config.checkpoint_every, writer=writer,
+                         is_chief=chief,
                          log_every=config.log_every, verbose=bool(config.verbose),
                          on_save=write_run_files)
     if state is not None and state["done"]:
-        mkd.set_losses(losses)
-        checkpoints.restore({"model": mkd.student_variables})
+        with strategy.scope():
+            mkd.set_losses(losses)
+        checkpoints.restore({"model": runner.model_variables()})
         history = state["history"]
         log(f"MKD: already done in {checkpoints.folder}; re-exporting")
     else:
@@ -216,14 +239,16 @@ def run_mkd(config, flags_text=None):
         outputs = task.predict(student.for_task(name), features, pad_token_id=pad_id, verbose=0)
         results["student_eval"][name], _ = task.evaluate(dev_examples[name], features, outputs)
 
-    write_run_files()
-    paths = save_encoder(encoder, tokenizer, out, name="encoder")
-    with atomic_path(os.path.join(out, "multi_task_student.keras")) as tmp:
-        student.save(tmp)
-    paths["multi_task_student"] = os.path.join(out, "multi_task_student.keras")
-    results["outputs"] = paths
+    results["outputs"] = paths = {}
+    if chief:  # one writer under multi-worker training
+        write_run_files()
+        paths.update(save_encoder(encoder, tokenizer, out, name="encoder"))
+        with atomic_path(os.path.join(out, "multi_task_student.keras")) as tmp:
+            student.save(tmp)
+        paths["multi_task_student"] = os.path.join(out, "multi_task_student.keras")
     results["wall_time_seconds"] = round(time.time() - start, 1)
-    write_json(os.path.join(out, "metrics.json"), results)
+    if chief:
+        write_json(os.path.join(out, "metrics.json"), results)
     log("\n".join([
         "=" * 30 + " MKD summary " + "=" * 30,
         f"Tasks and steps: {task_steps} (tau={config.tau})",

@@ -25,14 +25,16 @@ class FinetuneConfig:
     Args:
         output_dir: folder for `results.json`, predictions, the best model
             (`model.keras`), its `tokenizer.json` and `summary.txt`.
-        epochs: passes over the training data; 0 evaluates the given model only.
+        num_train_epochs: passes over the training data; 0 evaluates the given
+            model only.
         learning_rate: peak AdamW learning rate; None picks it by the encoder's
             width (`default_learning_rate`).
         batch_size: training examples (QA windows) per step.
         eval_batch_size: examples per prediction batch.
-        warmup_proportion: fraction of the steps spent warming the rate up.
+        warmup_ratio: share of the steps spent warming the rate up.
         weight_decay: AdamW decoupled weight decay (not on biases or LayerNorm).
-        clipnorm: gradient norm clipping.
+        clipnorm: clip the norm of each gradient (Keras `clipnorm`, per variable);
+            None: off.
         seed: seed of shuffling and of new head weights.
         save_model: write the selected model as `model.keras`.
         predict_test: also predict unlabelled test splits (labelled test
@@ -46,11 +48,11 @@ class FinetuneConfig:
     """
 
     output_dir: str
-    epochs: int = 3
+    num_train_epochs: int = 3
     learning_rate: float | None = None
     batch_size: int = 32
     eval_batch_size: int = 64
-    warmup_proportion: float = 0.1
+    warmup_ratio: float = 0.1
     weight_decay: float = 0.01
     clipnorm: float = 1.0
     seed: int = 0
@@ -63,17 +65,17 @@ class FinetuneConfig:
         """Raises `ValueError` naming the first field out of range."""
         if not self.output_dir:
             raise ValueError("output_dir is empty; give a folder for results and predictions.")
-        if not isinstance(self.epochs, int) or self.epochs < 0:
-            raise ValueError(f"epochs={self.epochs!r} must be an integer >= 0 "
-                             "(0 only evaluates).")
+        if not isinstance(self.num_train_epochs, int) or self.num_train_epochs < 0:
+            raise ValueError(f"num_train_epochs={self.num_train_epochs!r} must be an integer "
+                             ">= 0 (0 only evaluates).")
         if self.learning_rate is not None and not self.learning_rate > 0:
             raise ValueError(f"learning_rate={self.learning_rate} must be > 0.")
         for name in ("batch_size", "eval_batch_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name}={value!r} must be a positive integer.")
-        if not 0.0 <= self.warmup_proportion < 1.0:
-            raise ValueError(f"warmup_proportion={self.warmup_proportion} must be in [0, 1).")
+        if not 0.0 <= self.warmup_ratio < 1.0:
+            raise ValueError(f"warmup_ratio={self.warmup_ratio} must be in [0, 1).")
         if self.weight_decay < 0:
             raise ValueError(f"weight_decay={self.weight_decay} must be >= 0.")
         if self.clipnorm is not None and self.clipnorm <= 0:

@@ -40,16 +40,17 @@ def _evaluate(task, model, examples, features, config, pad_id):
     return task.evaluate(examples, features, outputs)
 
 
-def _build_model(task, model, train_examples, epochs, pooling):
+def _build_model(task, model, train_examples, num_train_epochs, pooling):
     """A task model for `task`: the given one if it fits, else a new head on its encoder."""
     loaded = model if isinstance(model, TaskModel) else None
     task.prepare(train_examples, model=loaded)
     if loaded is not None and task.accepts_model(loaded):
         return loaded, False
-    if epochs == 0:
+    if num_train_epochs == 0:
         raise ValueError(
-            f"epochs=0 only evaluates, but the model given is not a trained {task.name} "
-            "model (an encoder, or a head for other labels); train it with epochs >= 1 "
+            f"num_train_epochs=0 only evaluates, but the model given is not a trained "
+            f"{task.name} model (an encoder, or a head for other labels); train it with "
+            "num_train_epochs >= 1 "
             "or pass a model fine-tuned on this task.")
     encoder = model if isinstance(model, Encoder) else model.encoder
     return task.build_model(encoder, pooling), True
@@ -83,8 +84,8 @@ def finetune(task, model, tokenizer, config, run_info=None):
     start = time.time()
     keras.utils.set_random_seed(config.seed)
     tokenizer = tokenizer if isinstance(tokenizer, TaskTokenizer) else TaskTokenizer(tokenizer)
-    train_examples = task.load_examples("train") if config.epochs > 0 else []
-    task_model, new_head = _build_model(task, model, train_examples, config.epochs,
+    train_examples = task.load_examples("train") if config.num_train_epochs > 0 else []
+    task_model, new_head = _build_model(task, model, train_examples, config.num_train_epochs,
                                         None if config.pooling == "auto" else config.pooling)
     pad_id = task_model.encoder.config.pad_token_id
     if config.learning_rate is None:
@@ -103,19 +104,19 @@ def finetune(task, model, tokenizer, config, run_info=None):
 
     epochs_log, best = [], None
     train_features = None
-    if config.epochs > 0:
+    if config.num_train_epochs > 0:
         train_features = task.build_features(train_examples, tokenizer, training=True)
         steps = math.ceil(len(train_features) / config.batch_size)
-        total = steps * config.epochs
+        total = steps * config.num_train_epochs
         optimizer = create_optimizer(config.learning_rate, total,
-                                     int(total * config.warmup_proportion),
+                                     int(total * config.warmup_ratio),
                                      config.weight_decay, config.clipnorm)
         trainer = _LossModel(task_model, task)
         trainer.compile(optimizer=optimizer)
-        for epoch in range(1, config.epochs + 1):
+        for epoch in range(1, config.num_train_epochs + 1):
             if config.verbose:
-                print(f"Epoch {epoch}/{config.epochs}: training on {len(train_features)} "
-                      f"inputs", flush=True)
+                print(f"Epoch {epoch}/{config.num_train_epochs}: training on "
+                      f"{len(train_features)} inputs", flush=True)
             dataset = task.build_dataset(train_features, config.batch_size, pad_id,
                                          shuffle=True, seed=config.seed + epoch)
             with warnings.catch_warnings():
@@ -220,9 +221,10 @@ def summarize(results, task_model):
         lines.append(f"{split}: {counts['examples']} examples -> {counts['inputs']} inputs "
                      f"(max {max_len} tokens{'; ' + extra if extra else ''})")
     if results["epochs"]:
-        plural = "s" if cfg["epochs"] != 1 else ""
-        lines.append(f"Training: {cfg['epochs']} epoch{plural}, batch {cfg['batch_size']}, "
-                     f"learning rate {cfg['learning_rate']}, warmup {cfg['warmup_proportion']}"
+        plural = "s" if cfg["num_train_epochs"] != 1 else ""
+        lines.append(f"Training: {cfg['num_train_epochs']} epoch{plural}, batch "
+                     f"{cfg['batch_size']}, learning rate {cfg['learning_rate']}, warmup "
+                     f"{cfg['warmup_ratio']}"
                      + (f", head on {task_model.pooling}" if hasattr(task_model, "pooling")
                         else ""))
         for record in results["epochs"]:

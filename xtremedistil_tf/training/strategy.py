@@ -14,7 +14,9 @@ def _tf_config_workers():
         config = json.loads(os.environ.get("TF_CONFIG", "") or "{}")
     except json.JSONDecodeError as error:
         raise ValueError(f"TF_CONFIG is not valid JSON ({error}); fix the variable.") from None
-    return len(config.get("cluster", {}).get("worker", []))
+    cluster = config.get("cluster", {})
+    # A "chief" task trains too (Vertex AI's TF_CONFIG has one beside the workers).
+    return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
 
 
 def resolve_strategy_name(name, tpu=""):
@@ -60,12 +62,12 @@ def build_strategy(name="auto", tpu=""):
 
 
 def is_chief(strategy):
-    """Whether this worker writes outputs (the only worker, or worker 0 of a cluster)."""
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        return True
-    task_type, task_id = resolver.task_type, resolver.task_id
-    return task_type is None or task_type == "chief" or (task_type == "worker" and task_id == 0)
+    """Whether this worker writes outputs: the only one, or the cluster's chief.
+
+    The chief is TensorFlow's (`multi_worker_util.is_chief`): the "chief" task
+    when `TF_CONFIG` has one (as Vertex AI's does), else worker 0.
+    """
+    return bool(strategy.extended.should_checkpoint)
 
 
 def set_precision(precision):

@@ -7,6 +7,8 @@ error), an `OSError` (a missing file, an unwritable folder) or a
 with that one line on stderr and a non-zero exit code instead of a traceback;
 any other exception is a bug and keeps its traceback. Set
 `XTREMEDISTIL_TF_TRACEBACK=1` to see the traceback of a user error too.
+A flag of the old vocabulary (`--epochs`, `--warmup_proportion`, ...) fails
+with the name of its replacement (`flags_common.RENAMED_FLAGS`).
 
 Example:
 
@@ -61,6 +63,20 @@ def check_writable_dir(path, flag):
                          f"{existing!r}); choose another folder.")
 
 
+def _renamed(error):
+    """"--epochs was renamed --num_train_epochs" for a flag of the old vocabulary, else None."""
+    if not isinstance(error, flags.UnrecognizedFlagError):
+        return None
+    from xtremedistil_tf.flags_common import RENAMED_FLAGS
+
+    name = error.flagname
+    if name.startswith("no") and name[2:] in RENAMED_FLAGS:
+        name = name[2:]
+    if name not in RENAMED_FLAGS:
+        return None
+    return f"--{name} was renamed --{RENAMED_FLAGS[name]}; use that (in flagfiles too)."
+
+
 def run(main, script_name=None, errors=()):
     """Runs `main(argv)` like `absl.app.run`, reporting user errors as one line.
 
@@ -79,6 +95,9 @@ def run(main, script_name=None, errors=()):
         try:
             return flags.FLAGS(argv)
         except flags.Error as error:
+            renamed = _renamed(error)
+            if renamed:
+                fail(script_name, renamed, EXIT_USAGE_ERROR)
             # absl starts an unreadable --flagfile's message with "ERROR:: ".
             message = error_message(error).removeprefix("ERROR:: ")
             fail(script_name, f"{message} (see --helpshort)", EXIT_USAGE_ERROR)
