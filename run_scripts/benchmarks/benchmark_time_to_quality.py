@@ -119,7 +119,9 @@ def main(argv):
                                    f"step {point['step']}, {point['seconds']:.0f} s"))
         slow = reached.get(target_init)
         for init, point in reached.items():
-            if init != target_init and point is not None and slow and slow["step"] > 0:
+            if init != target_init and point is not None and point["step"] == 0:
+                print(f"  {init} starts above it: no training needed")
+            elif init != target_init and point is not None and slow and slow["step"] > 0:
                 print(f"  {init} needs {point['step'] / slow['step']:.2f}x the steps and "
                       f"{point['seconds'] / max(slow['seconds'], 1e-9):.2f}x the training time "
                       f"of {target_init}")
