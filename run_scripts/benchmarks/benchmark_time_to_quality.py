@@ -62,7 +62,9 @@ def _first_reaching(points, target):
 def main(argv):
     del argv
     from xtremedistil_tf.distill.distill_run import run_distillation
+    from xtremedistil_tf.distill.student_builder import encoder_of, resolve_teacher
     from xtremedistil_tf.evaluation.quality import evaluate_model, load_task_data
+    from xtremedistil_tf.tokenizers import Tokenizer
 
     base = run_distill.build_config()
     if not base.quality.tasks:
@@ -70,7 +72,8 @@ def main(argv):
                          "--eval_data_dir (the glue_data folder) to score the students.")
     quality_config = base.quality
     data = load_task_data(quality_config)
-    tokenizer_holder = {}
+    # The student shares the teacher's vocabulary (run_distill checks it).
+    tokenizer = Tokenizer.from_pretrained(resolve_teacher(base.teacher))
     results = {}
     for init in FLAGS.inits:
         config = dataclasses.replace(
@@ -83,12 +86,8 @@ def main(argv):
             if clock["setup"] is None:  # the first evaluation comes before the first step
                 clock["setup"] = paused - clock["start"]
                 clock["start"] = paused
-            from xtremedistil_tf.distill.student_builder import encoder_of
-            if "tokenizer" not in tokenizer_holder:
-                from xtremedistil_tf.distill.student_builder import load_teacher
-                tokenizer_holder["tokenizer"] = load_teacher(base.teacher)[1]
-            scores = evaluate_model(encoder_of(student), tokenizer_holder["tokenizer"],
-                                    quality_config, data, log=lambda *_: None)
+            scores = evaluate_model(encoder_of(student), tokenizer, quality_config, data,
+                                    log=lambda *_: None)
             seconds = paused - clock["start"] - clock["paused"]
             point = {"stage": stage, "phase": phase, "step": total, "seconds": seconds,
                      "scores": scores, "mean": _mean(scores)}

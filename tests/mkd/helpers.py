@@ -40,12 +40,5 @@ def task_arrays(seed, num_labels, size=24, seq_len=7):
 
 
 def task_dataset(seed, num_labels, size=24, batch_size=8, seq_len=7):
-    rng = np.random.default_rng(seed)
-    ids = rng.integers(1, 99, size=(size, seq_len)).astype(np.int32)
-    mask = np.ones_like(ids)
-    mask[::3, 5:] = 0
-    inputs = {"input_ids": ids * mask, "attention_mask": mask,
-              "token_type_ids": np.zeros_like(ids)}
-    labels = (rng.random(size).astype(np.float32) if num_labels == 1
-              else rng.integers(0, num_labels, size).astype(np.int32))
+    inputs, labels = task_arrays(seed, num_labels, size, seq_len)
     return tf.data.Dataset.from_tensor_slices((inputs, labels)).batch(batch_size).repeat()

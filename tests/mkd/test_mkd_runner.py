@@ -11,13 +11,17 @@ from xtremedistil_tf.mkd import MKDConfig, MultiTaskModel, run_mkd
 from xtremedistil_tf.models.bilstm_student import BiLSTMStudent
 
 
-@pytest.mark.slow
-def test_bilstm_mkd_run_with_a_multi_task_teacher(workspace):
-    # A multi-task teacher needs no fine-tuning here, which keeps the test short.
+def _save_multi_task_teacher(workspace):
+    """A multi-task teacher needs no fine-tuning, which keeps the runs short."""
     encoder, _ = from_hf(workspace / "teacher", load_tokenizer=False)
     teacher = MultiTaskModel(encoder, {"sst2": 2, "rte": 2})
     teacher.build()
     teacher.save(workspace / "mt_teacher.keras")
+
+
+@pytest.mark.slow
+def test_bilstm_mkd_run_with_a_multi_task_teacher(workspace):
+    _save_multi_task_teacher(workspace)
     config = MKDConfig(
         tasks=("sst2", "rte"), data_dir=str(workspace / "glue"), max_seq_length=16,
         teacher=str(workspace / "teacher"), multi_task_teacher=str(workspace / "mt_teacher.keras"),
@@ -40,10 +44,7 @@ def test_bilstm_mkd_run_with_a_multi_task_teacher(workspace):
 
 @pytest.mark.slow
 def test_transformer_mkd_run_under_a_strategy_and_mixed_precision(workspace):
-    encoder, _ = from_hf(workspace / "teacher", load_tokenizer=False)
-    teacher = MultiTaskModel(encoder, {"sst2": 2, "rte": 2})
-    teacher.build()
-    teacher.save(workspace / "mt_teacher.keras")
+    _save_multi_task_teacher(workspace)
     config = MKDConfig(
         tasks=("sst2", "rte"), data_dir=str(workspace / "glue"), max_seq_length=16,
         teacher=str(workspace / "teacher"), multi_task_teacher=str(workspace / "mt_teacher.keras"),

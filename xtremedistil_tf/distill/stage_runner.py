@@ -242,8 +242,7 @@ class StageRunner:
         history["dev"].append({"phase": record["phase"], "step": history["last_step"], **dev})
         if self.on_evaluate is not None:
             self.on_evaluate(getattr(self.distiller, "student", None), stage.name,
-                             record["phase"], step,
-                             history["last_step"])
+                             record["phase"], step, history["last_step"])
         if self.writer is not None and self.is_chief:
             write_scalars(self.writer, history["last_step"], dev, f"{stage.name}/dev_")
         if record["best_dev_loss"] is None or dev["loss"] < record["best_dev_loss"]:
