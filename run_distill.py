@@ -31,6 +31,7 @@ flags_common.define_teacher_flags(FLAGS, __name__, teacher="minilm", finetune_ep
 flags_common.define_student_flags(
     FLAGS, __name__, student="l6h256", student_init="teacher_svd",
     init_choices=("random", "teacher_svd", "etd_rand", "etd_impt", "checkpoint"))
+flags_common.define_word_embedding_flags(FLAGS, __name__)
 flags_common.define_data_flags(FLAGS, __name__, max_seq_length=64)
 flags_common.define_training_flags(FLAGS, __name__, batch_size=32)
 flags_common.define_run_flags(FLAGS, __name__, output_dir="outputs/distill", seed=42,
@@ -52,6 +53,9 @@ flags.DEFINE_integer("augmentation_examples", 0, "Task transfer: unlabelled exam
                      "sentences for NER); 0: none.")
 flags.DEFINE_float("dev_fraction", 0.05, "Task-agnostic: share of the transfer data used as "
                    "dev split.")
+flags.DEFINE_bool("save_start", False, "Also write the student's starting point (after "
+                  "--student_init, before any step) as <output_dir>/hf_start, e.g. to "
+                  "fine-tune it beside the distilled student.")
 flags.DEFINE_integer("heldout_examples", 256, "Task-agnostic: examples held out for the "
                      "agreement report.")
 # Teacher cache (--teacher_cache is in the loop group).
@@ -130,12 +134,14 @@ def build_config():
         teacher_learning_rate=FLAGS.teacher_learning_rate, student=FLAGS.student,
         student_init=FLAGS.student_init, student_checkpoint=FLAGS.student_checkpoint,
         importance_batches=FLAGS.importance_batches,
+        word_embedding_init=FLAGS.word_embedding_init,
+        freeze_word_embedding=FLAGS.freeze_word_embedding,
         source_task=FLAGS.source_task, data_dir=FLAGS.data_dir, data_source=FLAGS.data_source,
         transfer_data=FLAGS.transfer_data, augmentation_examples=FLAGS.augmentation_examples,
         max_train_samples=FLAGS.max_train_samples or None,
         max_eval_samples=FLAGS.max_eval_samples or None, max_seq_length=FLAGS.max_seq_length,
         batch_size=FLAGS.batch_size, dev_fraction=FLAGS.dev_fraction,
-        heldout_examples=FLAGS.heldout_examples, stages=tuple(stages), loss_settings=settings,
+        heldout_examples=FLAGS.heldout_examples, save_start=FLAGS.save_start, stages=tuple(stages), loss_settings=settings,
         seed=FLAGS.seed, output_dir=FLAGS.output_dir, checkpoint_every=FLAGS.checkpoint_every,
         teacher_cache=FLAGS.teacher_cache, teacher_cache_dtype=FLAGS.teacher_cache_dtype,
         teacher_cache_dir=FLAGS.teacher_cache_dir, strategy=FLAGS.strategy, tpu=FLAGS.tpu,

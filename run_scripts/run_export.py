@@ -36,7 +36,7 @@ FLAGS = flags.FLAGS
 # text signatures and LiteRT models.
 flags_common.define_flags(FLAGS, __name__, output_dir=None, max_seq_length=128,
                           formats=list(DEFAULT_FORMATS), num_dev_examples=256,
-                          max_answer_length=30)
+                          max_answer_length=30, null_score_threshold=None)
 flags_common.define_column_flags(FLAGS, __name__, text_column="0", label_column="")
 flags.DEFINE_string("model", None, "A .keras file, a fine-tuning or distillation output "
                     "folder, or a Hugging Face folder (exported as a bare encoder).")
@@ -82,7 +82,8 @@ def main(argv):
         num_parity_examples=FLAGS.num_parity_examples,
         num_representative_examples=FLAGS.num_representative_examples,
         num_dev_examples=FLAGS.num_dev_examples,
-        max_answer_length=FLAGS.max_answer_length).validate()
+        max_answer_length=FLAGS.max_answer_length,
+        null_score_threshold=FLAGS.null_score_threshold).validate()
     columns = dict(text_column=FLAGS.text_column, text_pair_column=FLAGS.text_pair_column or "",
                    has_header=FLAGS.has_header)
     representative = dev = None

@@ -37,11 +37,13 @@ flags_common.define_training_flags(FLAGS, __name__, batch_size=32, learning_rate
 flags_common.define_run_flags(FLAGS, __name__, output_dir=None, seed=0, verbose=1)
 flags_common.define_column_flags(FLAGS, __name__, text_column="sentence",
                                  label_column="label")
-flags_common.define_flags(FLAGS, __name__, pooling="auto", max_answer_length=30)
+flags_common.define_flags(FLAGS, __name__, pooling="auto", max_answer_length=30,
+                          null_score_threshold=0.0)
 # What to run.
 flags.DEFINE_enum("task", None, sorted(TASKS), "Task to fine-tune on.")
-flags.DEFINE_string("init_checkpoint", None, "HF checkpoint folder, a .keras file (Encoder or "
-                    "task model), or a fine-tuning output folder holding model.keras.")
+flags.DEFINE_string("init_checkpoint", None, "HF checkpoint folder, a .keras file (Encoder, "
+                    "BiLSTM student such as MKD's encoder.keras, or task model), or a "
+                    "fine-tuning output folder holding model.keras.")
 flags.DEFINE_string("tokenizer", None, "Tokenizer folder; default: the HF folder, or the "
                     "folder beside the .keras file.")
 # Data files.
@@ -55,8 +57,6 @@ flags.DEFINE_enum("file_format", None, ["tsv", "csv", "jsonl"], "User data forma
 flags.DEFINE_integer("doc_stride", 128, "QA: tokens between the starts of context windows.")
 flags.DEFINE_integer("max_query_length", 64, "QA: questions are cut to this many tokens.")
 flags.DEFINE_integer("n_best_size", 20, "QA: candidates kept per window and answers kept.")
-flags.DEFINE_float("null_score_threshold", None, "SQuAD v2: fixed no-answer threshold; "
-                   "default: tuned on dev for the best F1.")
 # NER.
 flags.DEFINE_enum("tag_scheme", "auto", ["auto", "IOB2", "BIO", "IOBES"], "NER tag scheme for "
                   "strict entity scoring.")
@@ -74,18 +74,24 @@ _USER_DATA_FLAGS = ("file_format", "text_column", "text_pair_column", "label_col
 _QA_FLAGS = ("doc_stride", "max_query_length", "max_answer_length", "n_best_size")
 
 
+def _given(name):
+    """Set to something other than its default: a replayed flags.cfg pins every flag
+    at its value, defaults included, and must still pass these rules."""
+    return FLAGS[name].present and FLAGS[name].value != FLAGS[name].default
+
+
 def check_flags():
     """Cross-flag rules, each failing with what to do instead."""
     task = FLAGS.task
     user_data = task in ("text_classification", "text_regression")
     for name in _USER_DATA_FLAGS:
-        if FLAGS[name].present and not user_data:
+        if _given(name) and not user_data:
             raise ValueError(f"--{name} applies to text_classification/text_regression, not "
                              f"--task={task}; drop it.")
     for name in _QA_FLAGS:
-        if FLAGS[name].present and not task.startswith("squad"):
+        if _given(name) and not task.startswith("squad"):
             raise ValueError(f"--{name} applies to SQuAD tasks, not --task={task}; drop it.")
-    if FLAGS.null_score_threshold is not None and task != "squad_v2":
+    if _given("null_score_threshold") and task != "squad_v2":
         raise ValueError("--null_score_threshold applies to --task=squad_v2 only.")
     if task.startswith("squad") and FLAGS.doc_stride + FLAGS.max_query_length + 4 > \
             FLAGS.max_seq_length:
@@ -112,9 +118,8 @@ def check_flags():
                          "model already fine-tuned on this task (a .keras file or run folder).")
 
 
-def main(argv):
-    del argv
-    check_flags()
+def build_configs():
+    """The `(TaskConfig, FinetuneConfig)` the flags describe, validated."""
     task_config = TaskConfig(
         data_dir=FLAGS.data_dir, data_source=FLAGS.data_source, train_file=FLAGS.train_file,
         eval_file=FLAGS.eval_file, test_file=FLAGS.test_file,
@@ -135,6 +140,13 @@ def main(argv):
         clipnorm=FLAGS.clipnorm or None, seed=FLAGS.seed, save_model=FLAGS.save_model,
         predict_test=FLAGS.predict_test, verbose=FLAGS.verbose,
         pooling=resolve_pooling(FLAGS.pooling, FLAGS.init_checkpoint)).validate()
+    return task_config, finetune_config
+
+
+def main(argv):
+    del argv
+    check_flags()
+    task_config, finetune_config = build_configs()
     task = get_task(FLAGS.task, task_config)
     check_writable_dir(FLAGS.output_dir, "--output_dir")
     model, tokenizer = load_init_checkpoint(FLAGS.init_checkpoint, FLAGS.tokenizer,

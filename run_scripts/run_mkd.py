@@ -1,11 +1,13 @@
-"""Multi-task distillation (MKD): per-task teachers into one student with a head per
-task; the shared encoder is saved as a task-agnostic checkpoint.
+"""Multi-task distillation (MKD): per-task teachers, or one multi-task teacher, into one
+student with a head per task; the shared encoder is saved as a task-agnostic checkpoint.
 
 CPU-sized, offline (teachers fine-tuned from the packaged all-MiniLM-L6-v2):
 
     python run_scripts/run_mkd.py --flagfile=flags/mkd.cfg --data_dir=../shared/data/glue
 
 A BiLSTM student through the same path: add --student_type=bilstm --student_init=random.
+MKD's multi-task teacher (one encoder, a head per task, fine-tuned on the tasks together
+with the same --tau sampling, then distilled): add --teacher_mode=multi_task.
 Teachers already fine-tuned with run_finetune.py:
 --teacher_checkpoints=sst2=outputs/sst2/model.keras,rte=outputs/rte/model.keras
 (with --teacher_finetune_epochs=0 every task needs one).
@@ -22,7 +24,7 @@ from absl import flags  # noqa: E402
 from xtremedistil_tf import flags_common  # noqa: E402
 from xtremedistil_tf.etd import StudentInitConfig  # noqa: E402
 from xtremedistil_tf.mkd import MKDConfig, run_mkd  # noqa: E402
-from xtremedistil_tf.mkd.mkd_config import STUDENT_TYPES  # noqa: E402
+from xtremedistil_tf.mkd.mkd_config import STUDENT_TYPES, TEACHER_MODES  # noqa: E402
 from xtremedistil_tf.utils.cli import check_writable_dir, run  # noqa: E402
 from xtremedistil_tf.utils.flag_files import own_flags_text  # noqa: E402
 
@@ -41,9 +43,14 @@ flags_common.define_loop_flags(FLAGS, __name__, checkpoint_every=100, log_every=
 flags_common.define_flags(FLAGS, __name__, tasks=["sst2", "mrpc", "rte"],
                           losses="logits_kl:1", temperature=1.0)
 # This script's own.
+flags.DEFINE_enum("teacher_mode", "per_task", list(TEACHER_MODES),
+                  "per_task: one teacher per task; multi_task: one teacher encoder with a head "
+                  "per task, fine-tuned on all tasks with --tau sampling (or given in "
+                  "--multi_task_teacher).")
 flags.DEFINE_list("teacher_checkpoints", [], "task=path pairs of fine-tuned task models; "
                   "missing tasks get --teacher fine-tuned for --teacher_finetune_epochs.")
-flags.DEFINE_string("multi_task_teacher", "", "A .keras MultiTaskModel teacher for all tasks.")
+flags.DEFINE_string("multi_task_teacher", "", "A .keras MultiTaskModel teacher for all tasks "
+                    "(with --teacher_mode=multi_task; empty: fine-tune one).")
 flags.DEFINE_enum("student_type", "transformer", list(STUDENT_TYPES), "Student architecture.")
 for _field in SHAPE_FIELDS:
     flags.DEFINE_integer(f"student_{_field}", 0, f"Override the preset's {_field} (0: keep).")
@@ -77,6 +84,7 @@ def build_config():
         tasks=tuple(FLAGS.tasks), data_dir=FLAGS.data_dir, data_source=FLAGS.data_source,
         max_seq_length=FLAGS.max_seq_length, max_train_samples=FLAGS.max_train_samples or None,
         max_eval_samples=FLAGS.max_eval_samples or None, teacher=FLAGS.teacher,
+        teacher_mode=FLAGS.teacher_mode,
         teacher_checkpoints=_pairs(FLAGS.teacher_checkpoints, "teacher_checkpoints"),
         multi_task_teacher=FLAGS.multi_task_teacher,
         teacher_finetune_epochs=FLAGS.teacher_finetune_epochs,

@@ -24,7 +24,7 @@ import sys
 
 from absl import flags
 
-from xtremedistil_tf.etd.student_init_config import STUDENT_INIT_CHOICES
+from xtremedistil_tf.etd.student_init_config import STUDENT_INIT_CHOICES, WORD_EMBEDDING_INITS
 
 _OMIT = object()  # a group's flag left undefined (None is a real default)
 
@@ -69,6 +69,12 @@ _SHARED = {
                      "index), if any.", {}),
     "has_header": (flags.DEFINE_bool, "User TSV/CSV files start with a header line.", {}),
     "max_answer_length": (flags.DEFINE_integer, "QA: longest answer span in tokens.", {}),
+    "null_score_threshold": (flags.DEFINE_float, "SQuAD v2: answer '' when the no-answer "
+                             "score beats the best span by more than this (0.0 as BERT and "
+                             "HF). run_finetune.py: the headline exact/f1 use it; "
+                             "best_exact/best_f1 are tuned on dev. run_export.py: baked into "
+                             "the QA signatures; unset, the model always answers (SQuAD v1).",
+                             {}),
     # Models and losses.
     "teacher": (flags.DEFINE_string, "The teacher: an HF folder or hub name ('minilm' is the "
                 "packaged all-MiniLM-L6-v2), a task model (HF task folder, .keras, "
@@ -85,6 +91,17 @@ _SHARED = {
                            "student from (--student_init=checkpoint).", {}),
     "importance_batches": (flags.DEFINE_integer, "Training batches the ETD-Impt importance "
                            "scores are summed over.", {}),
+    "word_embedding_init": (flags.DEFINE_enum, "Student word embeddings: student_init (as "
+                            "--student_init made them) or pca (the teacher's, reduced to the "
+                            "student's width by centred PCA, as XtremeDistil compressed them; "
+                            "only with a preset student and --student_init=random or "
+                            "teacher_svd, whose position and type tables then take the same "
+                            "PCA basis: ETD and checkpoint weights expect other coordinates).",
+                            {"enum_values": list(WORD_EMBEDDING_INITS)}),
+    "freeze_word_embedding": (flags.DEFINE_bool, "Keep the student's word embedding matrix as "
+                              "initialised through every stage (XtremeDistil's "
+                              "--freeze_word_embedding); the saved student trains it again "
+                              "when fine-tuned.", {}),
     "pooling": (flags.DEFINE_enum, "Sentence vector: the mean of the token vectors, the first "
                 "([CLS]) vector, BERT's pooled_output, or auto (run_finetune.py: the pooling "
                 "the checkpoint's sentence-transformers files declare, else the pooler).",
@@ -236,6 +253,14 @@ def define_teacher_flags(flag_values, module_name, teacher="minilm", finetune_ep
     """`--teacher`, `--teacher_finetune_epochs`, `--teacher_learning_rate`."""
     define_flags(flag_values, module_name, teacher=teacher,
                  teacher_finetune_epochs=finetune_epochs, teacher_learning_rate=learning_rate)
+
+
+def define_word_embedding_flags(flag_values, module_name, word_embedding_init="student_init",
+                                freeze_word_embedding=False):
+    """`--word_embedding_init`, `--freeze_word_embedding`: the student's word embeddings
+    after `--student_init` (XtremeDistil's compressed, optionally frozen, embeddings)."""
+    define_flags(flag_values, module_name, word_embedding_init=word_embedding_init,
+                 freeze_word_embedding=freeze_word_embedding)
 
 
 def define_student_flags(flag_values, module_name, student="l6h256", student_init="etd_impt",

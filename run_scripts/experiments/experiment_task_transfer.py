@@ -7,9 +7,12 @@ users run (`run_distill.py` on its `StageRunner`, then `run_finetune.py`):
      its metrics.json gives the source-task dev scores of the teacher, the
      start, the distilled student and a random twin, and the dev distillation
      loss per stage;
-  2. `run_finetune.py` on each `--target_tasks` entry from the run's universal
-     checkpoint (hf_student/), from the same shape with random weights, and from
-     the teacher's base model directly, all with the same recipe.
+  2. `run_finetune.py --flagfile=flags/finetune/glue_<task>.cfg` (the default
+     fine-tuning recipe, full training sets unless --target_max_train_samples) on
+     each `--target_tasks` entry from the run's universal checkpoint
+     (hf_student/), from its starting point before any step (hf_start/: the
+     ETD-Impt extraction alone), from the same shape with random weights, and
+     from the teacher's base model directly.
 How fast each student init converges, measured on real tasks, is
 run_scripts/benchmarks/benchmark_time_to_quality.py. Prints a table and writes
 results.json into --output_dir.
@@ -39,15 +42,15 @@ flags.DEFINE_string("recipe", "flags/task_transfer.cfg", "run_distill.py flagfil
 flags.DEFINE_list("distill_flags", [], "Further run_distill.py flags, comma-separated (values "
                   "without commas), e.g. "
                   "--student_init=etd_rand,--representation_max_steps=40.")
-flags.DEFINE_list("target_tasks", ["mrpc:64", "rte:128"],
-                  "Target tasks with their max sequence length (MRPC pairs are short).")
-flags.DEFINE_integer("target_max_train_samples", 800, "Training examples per target task.")
-flags.DEFINE_integer("target_max_eval_samples", 0, "Dev examples scored per target task "
-                     "(0: all).")
-flags.DEFINE_integer("target_num_train_epochs", 3, "Fine-tuning epochs on the target tasks.")
-flags.DEFINE_float("student_learning_rate", 2e-4, "Target fine-tuning rate of the students.")
-flags.DEFINE_float("teacher_target_learning_rate", 1e-4,
-                   "Target fine-tuning rate of the teacher fine-tuned directly.")
+flags.DEFINE_list("target_tasks", ["mrpc", "rte"], "Target GLUE tasks, each fine-tuned "
+                  "with flags/finetune/glue_<task>.cfg.")
+flags.DEFINE_list("rows", ["transfer", "start", "random", "teacher"],
+                  "Models to fine-tune, in this order: transfer (hf_student), start "
+                  "(hf_start), random (same shape), teacher (its base model).")
+flags.DEFINE_integer("target_max_train_samples", 0, "Training examples per target task "
+                     "(0: the whole training set).")
+flags.DEFINE_list("finetune_flags", [], "Further run_finetune.py flags for every target run, "
+                  "comma-separated, e.g. --num_train_epochs=3.")
 
 
 def _script(path, args, log_path):
@@ -69,8 +72,12 @@ def _curves(metrics):
 
 def _distill(out):
     folder = os.path.join(out, "transfer")
+    metrics_path = os.path.join(folder, "metrics.json")
+    if os.path.exists(metrics_path):  # finished by an earlier run of this experiment
+        with open(metrics_path, encoding="utf-8") as f:
+            return folder, json.load(f), 0.0
     args = [f"--flagfile={FLAGS.recipe}", f"--data_dir={FLAGS.data_dir}",
-            f"--output_dir={folder}", f"--seed={FLAGS.seed}", "--verbose=0",
+            f"--output_dir={folder}", f"--seed={FLAGS.seed}", "--verbose=0", "--save_start",
             *FLAGS.distill_flags]
     seconds = _script("run_distill.py", args, os.path.join(out, "distill.log"))
     with open(os.path.join(folder, "metrics.json"), encoding="utf-8") as f:
@@ -91,19 +98,24 @@ def _random_twin(out, hf_student):
     return folder
 
 
-def _finetune(out, label, checkpoint, name, seq_length, learning_rate):
+def _finetune(out, label, checkpoint, name):
     folder = os.path.join(out, "target", f"{name}_{label}")
-    args = [f"--task={name}", f"--data_dir={FLAGS.data_dir}", f"--init_checkpoint={checkpoint}",
-            f"--output_dir={folder}", f"--max_seq_length={seq_length}",
-            f"--max_train_samples={FLAGS.target_max_train_samples}",
-            f"--num_train_epochs={FLAGS.target_num_train_epochs}",
-            f"--learning_rate={learning_rate}", f"--seed={FLAGS.seed}", "--batch_size=32",
-            "--save_model=false", "--verbose=0"]
-    if FLAGS.target_max_eval_samples:
-        args.append(f"--max_eval_samples={FLAGS.target_max_eval_samples}")
+    done = folder + ".done.json"
+    if os.path.exists(done):  # finished by an earlier, interrupted run of this experiment
+        with open(done, encoding="utf-8") as f:
+            record = json.load(f)
+        return record["dev"], record["seconds"]
+    args = [f"--flagfile=flags/finetune/glue_{name}.cfg", f"--data_dir={FLAGS.data_dir}",
+            f"--init_checkpoint={checkpoint}", f"--output_dir={folder}",
+            f"--seed={FLAGS.seed}", "--save_model=false", "--verbose=0", *FLAGS.finetune_flags]
+    if FLAGS.target_max_train_samples:
+        args.append(f"--max_train_samples={FLAGS.target_max_train_samples}")
     seconds = _script("run_scripts/run_finetune.py", args, folder + ".log")
     with open(os.path.join(folder, "results.json"), encoding="utf-8") as f:
-        return json.load(f)["eval"]["dev"], seconds
+        dev = json.load(f)["eval"]["dev"]
+    with open(done, "w", encoding="utf-8") as f:
+        json.dump({"dev": dev, "seconds": seconds}, f)
+    return dev, seconds
 
 
 def main(argv):
@@ -114,9 +126,8 @@ def main(argv):
     out = FLAGS.output_dir
     os.makedirs(out, exist_ok=True)
     report = {"settings": {name: FLAGS[name].value for name in (
-        "recipe", "distill_flags", "target_tasks", "target_max_train_samples",
-        "target_max_eval_samples", "target_num_train_epochs", "student_learning_rate",
-        "teacher_target_learning_rate", "seed")}}
+        "recipe", "distill_flags", "target_tasks", "rows", "target_max_train_samples",
+        "finetune_flags", "seed")}}
 
     # 1. Task transfer into the universal checkpoint.
     folder, metrics, seconds = _distill(out)
@@ -129,16 +140,21 @@ def main(argv):
     hf_student = os.path.join(folder, "hf_student")
     with open(os.path.join(folder, "config.json"), encoding="utf-8") as f:
         base_teacher = json.load(f)["teacher"]
-    rows = {"transfer student": ("transfer", hf_student, FLAGS.student_learning_rate),
-            "same shape, random weights": ("random", _random_twin(out, hf_student),
-                                           FLAGS.student_learning_rate),
-            "teacher fine-tuned directly": ("teacher", resolve_teacher(base_teacher),
-                                            FLAGS.teacher_target_learning_rate)}
-    targets = [(t.split(":")[0], int(t.split(":")[1])) for t in FLAGS.target_tasks]
+    known = {"transfer": ("transfer student (hf_student)", lambda: hf_student),
+             "start": ("its start, ETD-Impt alone (hf_start)",
+                       lambda: os.path.join(folder, "hf_start")),
+             "random": ("same shape, random weights", lambda: _random_twin(out, hf_student)),
+             "teacher": ("teacher's base model fine-tuned directly",
+                         lambda: resolve_teacher(base_teacher))}
+    unknown = [r for r in FLAGS.rows if r not in known]
+    if unknown:
+        raise ValueError(f"--rows names {unknown}; valid: {list(known)}.")
+    targets = [(name, None) for name in FLAGS.target_tasks]
     finetuned = {}
-    for label, (short, checkpoint, learning_rate) in rows.items():
-        for name, seq_length in targets:
-            dev, seconds = _finetune(out, short, checkpoint, name, seq_length, learning_rate)
+    for short in FLAGS.rows:
+        label, checkpoint = known[short][0], known[short][1]()
+        for name, _ in targets:
+            dev, seconds = _finetune(out, short, checkpoint, name)
             finetuned.setdefault(label, {})[name] = {"dev": dev, "seconds": seconds}
             print(f"{name} / {label}: {dev} ({seconds:.0f}s)", flush=True)
     report["finetune"] = finetuned

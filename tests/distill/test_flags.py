@@ -144,3 +144,32 @@ def test_paper_task_transfer_mnli(parse):
     assert (config.source_task, config.student, config.importance_batches) == (
         "mnli", "l6h384", 64)
     assert config.output_dir == "outputs/paper/task_transfer_mnli"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--word_embedding_init=pca"], "with student_init='etd_impt': PCA coordinates"),
+    (["--student_init=etd_rand", "--word_embedding_init=pca"], "student_init='etd_rand'"),
+    (["--student_init=checkpoint", "--student_checkpoint=ckpt", "--word_embedding_init=pca"],
+     "student_init='checkpoint'"),
+    (["--student=some/folder", "--student_init=random", "--word_embedding_init=pca"],
+     "use a preset student"),
+    (["--student_init=random", "--freeze_word_embedding"], "keep random word vectors untrained"),
+    (["--word_embedding_init=svd"], "value should be one of"),
+])
+def test_word_embedding_flags_refuse_incoherent_combinations(parse, args, message):
+    with pytest.raises((ValueError, flags.IllegalFlagValueError), match=message) as error:
+        parse("--flagfile=flags/l6h256.cfg", *args)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("args", [
+    ["--student_init=random", "--word_embedding_init=pca"],
+    ["--student_init=teacher_svd", "--word_embedding_init=pca", "--freeze_word_embedding"],
+    ["--freeze_word_embedding"],  # ETD's own embedding columns, kept fixed
+])
+def test_word_embedding_flags_reach_the_config(parse, args):
+    config = parse("--flagfile=flags/l6h256.cfg", *args)
+    assert config.word_embedding_init == ("pca" if "--word_embedding_init=pca" in args
+                                          else "student_init")
+    assert config.freeze_word_embedding == ("--freeze_word_embedding" in args)
+    assert "--word_embedding_init=" in run_distill.flags_text()

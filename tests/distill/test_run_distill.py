@@ -165,14 +165,22 @@ def test_etd_student_init_starts_from_teacher_weights(tiny_setup, tmp_path, init
     args = _flags(tiny_setup, out, rep_steps=2, single_stage=True)
     args = [a for a in args if not a.startswith("--teacher=")]
     args += [f"--teacher={tmp_path / 'teacher'}", f"--student_init={init}",
-             "--representation_learning_rate=1e-9"]
+             "--representation_learning_rate=1e-9", "--save_start"]
     code, output = _finish(_run(args))
     assert code == 0, output
-    student = _student_weights(out)["embeddings.word_embeddings.weight"]
     teacher_table = teacher.embeddings.word_embeddings.embeddings.numpy()
-    assert student.shape == (99, 32)
-    for column in student.T:
-        assert np.abs(teacher_table - column[:, None]).max(axis=0).min() < 1e-6
+    for folder in ("hf_student", "hf_start"):
+        from safetensors.numpy import load_file
+
+        table = load_file(os.path.join(out, folder, "model.safetensors"))[
+            "embeddings.word_embeddings.weight"]
+        assert table.shape == (99, 32)
+        # The start is the extraction itself, exactly; the student moved by 1e-9 at most.
+        tolerance = 0.0 if folder == "hf_start" else 1e-6
+        for column in table.T:
+            assert np.abs(teacher_table - column[:, None]).max(axis=0).min() <= tolerance
+    with open(out / "metrics.json") as f:
+        assert json.load(f)["outputs"]["hf_start"] == str(out / "hf_start")
 
 
 def test_checkpoint_init_needs_a_checkpoint(tiny_setup, tmp_path):

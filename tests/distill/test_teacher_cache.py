@@ -46,7 +46,8 @@ def test_stale_cache_is_not_reused(tmp_path):
     logs = []
     old = _build(tmp_path, distiller, inputs, logs)
     pooler = teacher.encoder_layers[-1].ffn_output.bias
-    pooler.assign(pooler.numpy() + 0.5)
+    # Not a constant: the LayerNorm after this bias would cancel a uniform shift.
+    pooler.assign(pooler.numpy() + np.linspace(-0.5, 0.5, pooler.shape[0]))
     new = _build(tmp_path, distiller, inputs, logs)
     assert new.folder != old.folder
     assert "computing" in logs[-1]
@@ -89,3 +90,26 @@ def test_worker_without_a_cache_computes_into_its_scratch_folder(tmp_path):
     assert own.folder.startswith(str(scratch)) and not shared.exists()
     chief = build()
     assert build(scratch_root=str(scratch)).folder == chief.folder
+
+
+def test_fingerprint_follows_the_weights_not_the_layer_names(tmp_path):
+    """A teacher read back from disk gets new layer names (Keras numbers them per
+    process) but the same weights: its cache must still be found."""
+    import keras
+
+    from xtremedistil_tf.models.encoder import Encoder
+
+    teacher = helpers.tiny_teacher()
+    path = str(tmp_path / "teacher.keras")
+    teacher.save(path)
+    reloaded = keras.models.load_model(path)
+    other_names = Encoder(teacher.config, name="renamed")
+    other_names.build()
+    other_names.set_weights(teacher.get_weights())
+    assert [v.path for v in other_names.variables] != [v.path for v in teacher.variables]
+    expected = fingerprint_variables(teacher.variables)
+    assert fingerprint_variables(reloaded.variables) == expected
+    assert fingerprint_variables(other_names.variables) == expected
+    changed = teacher.variables[3]
+    changed.assign(changed.numpy() + 1e-3)
+    assert fingerprint_variables(teacher.variables) != expected

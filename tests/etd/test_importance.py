@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from xtremedistil_tf.etd import (StudentInitConfig, compute_importance, init_student,
-                                 representation_norm_loss)
+                                 representation_norm_loss, sentence_contrast_loss)
 from xtremedistil_tf.etd.unit_axes import FFN, HEADS, HIDDEN, unit_axes
 from xtremedistil_tf.models.sequence_classifier import SequenceClassifier
 
@@ -38,10 +38,24 @@ def _alive(total, dead):
     return tuple(i for i in range(total) if i not in dead)
 
 
-def test_planted_dead_units_score_zero_and_live_ones_do_not(rng):
+def test_sentence_contrast_loss_matches_numpy(rng):
+    sequence = rng.normal(size=(5, 7, 6)).astype("float32")
+    mask = (np.arange(7)[None, :] < np.array([7, 3, 5, 1, 6])[:, None]).astype("int32")
+    loss = float(sentence_contrast_loss({"sequence_output": sequence}, {"attention_mask": mask}))
+    pooled = (sequence * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
+    unit = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+    logits = unit @ unit.T / 0.05
+    log_softmax = logits - np.log(np.exp(logits - logits.max(1, keepdims=True)).sum(1,
+                                                                                  keepdims=True)) \
+        - logits.max(1, keepdims=True)
+    np.testing.assert_allclose(loss, -np.mean(np.diag(log_softmax)), rtol=1e-4)
+
+
+@pytest.mark.parametrize("loss", [sentence_contrast_loss, representation_norm_loss])
+def test_planted_dead_units_score_zero_and_live_ones_do_not(rng, loss):
     teacher = tiny_teacher()
     _plant(teacher)
-    scores = compute_importance(teacher, batches(2, rng), representation_norm_loss)
+    scores = compute_importance(teacher, batches(2, rng), loss)
     assert scores.num_batches == 2
     assert np.all(scores.hidden[DEAD_HIDDEN] == 0)
     assert np.all(np.delete(scores.hidden, DEAD_HIDDEN) > 0)

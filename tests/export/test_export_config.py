@@ -15,6 +15,7 @@ from xtremedistil_tf.export.export_data import ExportData, read_export_data
     ({"float32_tolerance": 0.0}, "float32_tolerance=0.0"),
     ({"num_parity_examples": 0}, "num_parity_examples=0"),
     ({"output_dir": ""}, "output_dir is empty"),
+    ({"null_score_threshold": "0"}, "null_score_threshold='0' must be a number"),
 ])
 def test_invalid_fields_are_named(changes, message):
     values = {"output_dir": "out", **changes}

@@ -28,7 +28,7 @@ def test_kinds_are_detected_from_the_model_class():
     assert detect_kind(SequenceClassifier(enc, 1, problem_type="regression")) == "regression"
     assert detect_kind(QuestionAnswerer(enc)) == "question_answering"
     assert detect_kind(TokenClassifier(enc, 5)) == "token_classification"
-    with pytest.raises(ValueError, match="Encoder, SequenceClassifier"):
+    with pytest.raises(ValueError, match="Encoder, BiLSTMStudent, SequenceClassifier"):
         detect_kind(keras.Sequential([keras.layers.Dense(2)]))
 
 
@@ -73,6 +73,23 @@ def test_question_answering_span_is_the_best_valid_pair(rng):
                         best, best_span = start[i] + end[j], (i, j)
         assert (out["start_index"][b], out["end_index"][b]) == best_span
         np.testing.assert_allclose(out["span_score"][b], best, rtol=1e-5)
+
+
+def test_question_answering_no_answer_when_the_null_score_wins_by_the_threshold(rng):
+    model = QuestionAnswerer(tiny_encoder())
+    model.build()
+    model.span_head.kernel.assign(rng.normal(0, 3, model.span_head.kernel.shape))
+    inputs = _inputs(rng, pair=True)
+    always = {k: v.numpy() for k, v in ServingHead(model)(inputs).items()}
+    null = always["start_logits"][:, 0] + always["end_logits"][:, 0]
+    np.testing.assert_allclose(always["null_score"], null, rtol=1e-6)
+    assert always["has_answer"].all()
+    gap = null - always["span_score"]
+    # A threshold between two rows' gaps answers exactly the rows below it.
+    threshold = float(np.sort(gap)[1])
+    out = ServingHead(model, null_score_threshold=threshold)(inputs)
+    np.testing.assert_array_equal(out["has_answer"].numpy(), gap <= threshold)
+    assert 0 < out["has_answer"].numpy().sum() < 3
 
 
 def test_token_classification_tags_and_parity_counts_only_real_tokens(rng):

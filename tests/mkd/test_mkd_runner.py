@@ -24,7 +24,8 @@ def test_bilstm_mkd_run_with_a_multi_task_teacher(workspace):
     _save_multi_task_teacher(workspace)
     config = MKDConfig(
         tasks=("sst2", "rte"), data_dir=str(workspace / "glue"), max_seq_length=16,
-        teacher=str(workspace / "teacher"), multi_task_teacher=str(workspace / "mt_teacher.keras"),
+        teacher=str(workspace / "teacher"), teacher_mode="multi_task",
+        multi_task_teacher=str(workspace / "mt_teacher.keras"),
         student_type="bilstm",
         bilstm_embedding_size=15, bilstm_hidden_size=22, losses="logits_kl:1,labels_ce:0.1",
         tau=0.5, max_steps=6, batch_size=8, learning_rate=1e-3,
@@ -34,6 +35,8 @@ def test_bilstm_mkd_run_with_a_multi_task_teacher(workspace):
     assert sum(results["task_steps"].values()) == 6
     assert set(results["student_eval"]) == {"sst2", "rte"}
     assert "hf" not in results["outputs"]  # A BiLSTM has no HF form.
+    # Its tokenizer goes beside encoder.keras, where run_finetune.py and run_export.py look.
+    assert (workspace / "mkd" / "tokenizer.json").is_file()
     encoder = keras.models.load_model(results["outputs"]["keras"])
     assert isinstance(encoder, BiLSTMStudent) and encoder.classifier is None
     student = keras.models.load_model(results["outputs"]["multi_task_student"])
@@ -47,7 +50,8 @@ def test_transformer_mkd_run_under_a_strategy_and_mixed_precision(workspace):
     _save_multi_task_teacher(workspace)
     config = MKDConfig(
         tasks=("sst2", "rte"), data_dir=str(workspace / "glue"), max_seq_length=16,
-        teacher=str(workspace / "teacher"), multi_task_teacher=str(workspace / "mt_teacher.keras"),
+        teacher=str(workspace / "teacher"), teacher_mode="multi_task",
+        multi_task_teacher=str(workspace / "mt_teacher.keras"),
         student="tiny", student_init=StudentInitConfig("random"), losses="logits_kl:1",
         max_steps=3, batch_size=8, learning_rate=1e-3, strategy="one_device",
         precision="mixed_bfloat16", output_dir=str(workspace / "mkd"), verbose=0)
@@ -67,6 +71,11 @@ def test_transformer_mkd_run_under_a_strategy_and_mixed_precision(workspace):
     ({"tasks": ()}, "tasks is empty"),
     ({"teacher_checkpoints": (("qqp", "x.keras"),)}, r"name tasks \['qqp'\] that are not"),
     ({"multi_task_teacher": "m.keras", "teacher_checkpoints": (("sst2", "x"),)}, "not both"),
+    ({"teacher_mode": "joint"}, r"teacher_mode='joint'; use one of \['per_task', 'multi_task'\]"),
+    ({"teacher_mode": "multi_task", "teacher_checkpoints": (("sst2", "x"),)},
+     "use teacher_mode=per_task"),
+    ({"multi_task_teacher": "m.keras"}, "set teacher_mode=multi_task"),
+    ({"teacher_mode": "multi_task", "teacher_finetune_epochs": 0}, "needs a multi_task_teacher"),
     ({"student_type": "lstm"}, "student_type='lstm'"),
     ({"student_type": "bilstm", "student_init": StudentInitConfig("etd_rand")},
      "needs a transformer student"),

@@ -112,6 +112,10 @@ def test_errors_name_the_problem():
         MultiTaskDistiller(student, {"SST2": teacher, "sst2": teacher})
     with pytest.raises(ValueError, match="sources is empty"):
         TaskMixture({})
+    # Without teachers (fine-tuning a multi-task teacher) only gold-label losses work.
+    with pytest.raises(ValueError, match=r"\['logits_kl'\] read a teacher's outputs, but "
+                                         "there is no teacher"):
+        MultiTaskDistiller(student, None, losses={"logits_kl": 1.0, "labels_ce": 1.0})
 
 
 def test_regression_tasks_match_logits_and_scores():

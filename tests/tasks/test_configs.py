@@ -10,6 +10,8 @@ from xtremedistil_tf.tasks import FinetuneConfig, TaskConfig, get_task
     ({"max_train_samples": 0}, "max_train_samples=0 must be a positive integer or None"),
     ({"file_format": "xlsx"}, "file_format='xlsx'"),
     ({"tag_scheme": "BILOU"}, "tag_scheme='BILOU'"),
+    ({"null_score_threshold": None}, "null_score_threshold=None must be a finite number"),
+    ({"null_score_threshold": float("inf")}, "null_score_threshold=inf must be a finite"),
 ])
 def test_task_config_errors(changes, message):
     with pytest.raises(ValueError, match=message):

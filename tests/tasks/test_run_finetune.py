@@ -48,9 +48,10 @@ def test_trains_writes_outputs_and_reevaluates(tmp_path, tiny_checkpoint, data_r
     assert "--task=sst2" in (out / "flags.cfg").read_text()
     assert json.loads((out / "config.json").read_text())["finetune_config"][
         "num_train_epochs"] == 2
-    again = _run("--task=sst2", f"--data_dir={glue}", f"--init_checkpoint={out}",
-                 f"--output_dir={tmp_path / 'eval'}", "--num_train_epochs=0", "--max_seq_length=16",
-                 "--max_eval_samples=12", "--verbose=0")
+    # The run's own flags.cfg replays (every flag pinned, defaults included), here to
+    # re-evaluate the saved model.
+    again = _run(f"--flagfile={out / 'flags.cfg'}", f"--init_checkpoint={out}",
+                 f"--output_dir={tmp_path / 'eval'}", "--num_train_epochs=0", "--verbose=0")
     assert again.returncode == 0, again.stderr[-3000:]
     evaluated = json.loads((tmp_path / "eval" / "results.json").read_text())
     assert evaluated["eval"]["dev"] == results["eval"]["dev"]

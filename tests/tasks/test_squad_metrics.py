@@ -5,8 +5,8 @@ import os
 import pytest
 
 from xtremedistil_tf.tasks.metrics.squad_metrics import (
-    best_null_threshold, exact_match, f1_score, normalize_answer, squad_v1_metrics,
-    squad_v2_metrics, tune_null_threshold)
+    best_null_threshold, best_null_thresholds, exact_match, f1_score, normalize_answer,
+    squad_v1_metrics, squad_v2_metrics)
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 
@@ -100,7 +100,7 @@ def test_fixture_scored_by_the_official_rules():
     v2 = fixture["v2.0"]
     gold = _official_gold(v2["dataset"])
     got = {**squad_v2_metrics(gold, v2["predictions"]),
-           **tune_null_threshold(gold, v2["span_predictions"], v2["null_diffs"])}
+           **best_null_thresholds(gold, v2["span_predictions"], v2["null_diffs"])}
     assert got == pytest.approx(v2["expected"])
 
 
@@ -108,27 +108,47 @@ def test_no_answer_threshold_by_hand():
     # Answered with its span, each question would score: a=1, b=1, c=0 (answerable);
     # d=0 (unanswerable, a span is wrong). Abstaining scores 1 only for d.
     scores = {"a": 1.0, "b": 1.0, "c": 0.0, "d": 0.0}
+    predictions = {"a": "x", "b": "y", "c": "z", "d": "w"}
     has_answer = {"a": True, "b": True, "c": True, "d": False}
     diffs = {"a": -3.0, "b": -1.0, "c": 0.5, "d": 2.0}
     # Threshold t answers every question whose diff <= t:
     # t<-3: 1/4; t=-3: 2/4; t=-1: 3/4; t=0.5: 3/4 (c adds 0); t=2: 2/4 (d loses 1).
-    best, threshold = best_null_threshold(scores, diffs, has_answer)
+    best, threshold = best_null_threshold(scores, predictions, diffs, has_answer)
     assert best == pytest.approx(75.0)
     assert threshold == -1.0
 
 
-def test_tied_differences_flip_together():
-    scores = {"a": 1.0, "b": 0.0}
+def test_nothing_beats_abstaining_reports_threshold_zero():
+    # As evaluate-v2.0.py: the sweep starts at "all unanswered" with threshold 0.0.
+    best, threshold = best_null_threshold({"a": 0.0, "b": 0.0}, {"a": "x", "b": "y"},
+                                          {"a": -5.0, "b": 3.0}, {"a": True, "b": False})
+    assert (best, threshold) == (50.0, 0.0)
+
+
+def test_ties_are_swept_one_question_at_a_time_in_id_order():
+    # Both at 0.0: a (answerable, right) then b (unanswerable, given a span). Like the
+    # official script, the best is recorded after a alone, inside the tie: 2/2 at 0.0,
+    # although no threshold separates a from b. In the other id order it is never
+    # better than all abstaining.
     has_answer = {"a": True, "b": False}
-    # Both at 0.0: answering a gains 1 but b loses 1; the tie cannot be split.
-    best, threshold = best_null_threshold(scores, {"a": 0.0, "b": 0.0}, has_answer)
-    assert best == pytest.approx(50.0)
-    assert threshold < 0.0
+    predictions = {"a": "paris", "b": "london"}
+    scores = {"a": 1.0, "b": 0.0}
+    assert best_null_threshold(scores, predictions, {"a": 0.0, "b": 0.0}, has_answer) == (
+        100.0, 0.0)
+    swapped = {"b": True, "a": False}
+    assert best_null_threshold({"b": 1.0, "a": 0.0}, {"b": "paris", "a": "london"},
+                               {"a": 0.0, "b": 0.0}, swapped) == (50.0, 0.0)
 
 
-def test_tune_null_threshold_uses_span_predictions():
-    gold = {"a": ["Paris"], "b": []}
-    spans = {"a": "Paris", "b": "London"}
-    out = tune_null_threshold(gold, spans, {"a": -2.0, "b": 1.0})
-    assert out["best_exact"] == 100.0 and out["best_f1"] == 100.0
-    assert -2.0 <= out["best_f1_thresh"] < 1.0
+def test_best_thresholds_keep_the_predictions_as_given():
+    # a is answerable but was answered '' (its null won at the fixed threshold): the
+    # sweep cannot give it its span back. b, unanswerable and answered '', stays right
+    # at every threshold; c, unanswerable with a span, is right only while abstaining.
+    gold = {"a": ["Paris"], "b": [], "c": []}
+    predictions = {"a": "", "b": "", "c": "Rome"}
+    out = best_null_thresholds(gold, predictions, {"a": 1.5, "b": 2.0, "c": -1.0})
+    # All abstain: b and c right, 2/3. Answering c (-1.0) loses 1; a, b add nothing.
+    assert out == {"best_exact": pytest.approx(200 / 3), "best_exact_thresh": 0.0,
+                   "best_f1": pytest.approx(200 / 3), "best_f1_thresh": 0.0}
+    with pytest.raises(ValueError, match="No null-score difference for question id 'c'"):
+        best_null_thresholds(gold, predictions, {"a": 1.5, "b": 2.0})

@@ -4,6 +4,7 @@ import dataclasses
 from xtremedistil_tf.distill.loss_settings import LossSettings
 from xtremedistil_tf.evaluation.quality import QualityConfig
 from xtremedistil_tf.distill.stage_config import StageConfig
+from xtremedistil_tf.etd.student_init_config import PCA_COMPATIBLE_INITS, WORD_EMBEDDING_INITS
 from xtremedistil_tf.training.strategy import PRECISIONS, STRATEGIES
 
 STUDENT_INITS = ("random", "teacher_svd", "etd_rand", "etd_impt", "checkpoint")
@@ -42,6 +43,16 @@ class DistillConfig:
             "checkpoint": weights from `student_checkpoint`.
         student_checkpoint: HF folder or `.keras` file, for student_init=checkpoint.
         importance_batches: training batches the etd_impt scores are summed over.
+        word_embedding_init: "student_init" keeps the word embeddings
+            `student_init` gave; "pca" replaces them with the teacher's, reduced
+            to the student's width by a centred PCA (as XtremeDistil compressed
+            them; `xtremedistil_tf.distill.word_embeddings`). Only with a preset
+            student and student_init random or teacher_svd (which then puts its
+            position and type tables on the same PCA basis): ETD and checkpoint
+            students keep weights that read the teacher's selected (or their own)
+            hidden dimensions, which PCA coordinates would scramble.
+        freeze_word_embedding: keep the word embedding matrix as initialised
+            through every stage (not with random word vectors).
         source_task: a classification, regression or token-classification
             (NER) task of the task registry (e.g. "sst2", "mnli", "stsb",
             "conll2003", "wikiann"); "" for task-agnostic distillation.
@@ -68,6 +79,8 @@ class DistillConfig:
         loss_settings: a `LossSettings`.
         seed: seeds initialisation, splits and batch order.
         output_dir: where outputs, checkpoints and logs go.
+        save_start: also write the student's starting point (after
+            `student_init`, before any step) as an HF folder `hf_start/`.
         checkpoint_every: save every this many steps (0: only at stage ends).
         teacher_cache: "none" runs the teacher live; "outputs" caches
             logits (a tagger's per token, in `teacher_cache_dtype`) and sentence
@@ -92,6 +105,8 @@ class DistillConfig:
     student_init: str = "teacher_svd"
     student_checkpoint: str | None = None
     importance_batches: int = 8
+    word_embedding_init: str = "student_init"
+    freeze_word_embedding: bool = False
     source_task: str = ""
     data_dir: str = ""
     data_source: str = "local"
@@ -107,6 +122,7 @@ class DistillConfig:
     loss_settings: LossSettings = LossSettings()
     seed: int = 42
     output_dir: str = "outputs/distill"
+    save_start: bool = False
     checkpoint_every: int = 100
     teacher_cache: str = "none"
     teacher_cache_dtype: str = "float16"
@@ -120,7 +136,8 @@ class DistillConfig:
     quality: QualityConfig = QualityConfig()
 
     def validate(self):
-        choices = (("student_init", STUDENT_INITS), ("teacher_cache", CACHE_MODES),
+        choices = (("student_init", STUDENT_INITS),
+                   ("word_embedding_init", WORD_EMBEDDING_INITS), ("teacher_cache", CACHE_MODES),
                    ("teacher_cache_dtype", CACHE_DTYPES), ("strategy", STRATEGIES),
                    ("precision", PRECISIONS))
         for name, allowed in choices:
@@ -148,6 +165,7 @@ class DistillConfig:
                 f"student_init={self.student_init!r} with student_checkpoint="
                 f"{self.student_checkpoint!r}: give --student_checkpoint exactly when "
                 "--student_init=checkpoint.")
+        self._validate_word_embedding()
         if not 0 <= self.dev_fraction < 0.5:
             raise ValueError(f"dev_fraction={self.dev_fraction} must be in [0, 0.5).")
         if not self.stages:
@@ -174,6 +192,27 @@ class DistillConfig:
             raise ValueError("output_dir is empty; name a folder for the run's outputs.")
         self.quality.validate()
         return self
+
+    def _validate_word_embedding(self):
+        from xtremedistil_tf.models import PRESETS
+
+        if self.word_embedding_init == "pca":
+            if self.student not in PRESETS:
+                raise ValueError(
+                    f"word_embedding_init='pca' with student={self.student!r}: a student folder's "
+                    "layers were trained on its own word embeddings; use a preset student "
+                    "(e.g. l6h256) or word_embedding_init=student_init.")
+            if self.student_init not in PCA_COMPATIBLE_INITS:
+                raise ValueError(
+                    f"word_embedding_init='pca' with student_init={self.student_init!r}: PCA "
+                    "coordinates do not match the hidden dimensions the other "
+                    f"{self.student_init} weights expect; use student_init="
+                    f"{' or '.join(PCA_COMPATIBLE_INITS)}, or word_embedding_init=student_init.")
+        if (self.freeze_word_embedding and self.student_init == "random"
+                and self.word_embedding_init == "student_init" and self.student in PRESETS):
+            raise ValueError(
+                "freeze_word_embedding with student_init='random' would keep random word "
+                "vectors untrained; add word_embedding_init=pca or use another student_init.")
 
     def _validate_task(self):
         if not self.source_task:

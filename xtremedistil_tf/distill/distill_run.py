@@ -118,6 +118,9 @@ def run_distillation(config, flags_text=None, log=print, verbose=True, on_evalua
                               loss_settings=config.loss_settings,
                               global_clipnorm=config.global_clipnorm or None)
         needs = _stage_needs(distiller, config)
+    if config.save_start and chief:
+        # Rebuilt the same way on resume, so the student is still the start here.
+        _save_start(student, tokenizer, out, _declared_pooling(config.teacher))
     for stage, (_, needs_labels) in zip(config.stages, needs):
         if needs_labels and not len(data.labelled):
             raise ValueError(
@@ -213,7 +216,8 @@ def run_distillation(config, flags_text=None, log=print, verbose=True, on_evalua
         "splits": {"train": len(data.train), "labelled": len(data.labelled),
                    "dev": len(data.dev), "heldout": len(data.heldout)},
         "data": data.counts,
-        "outputs": {**paths, "dir": out, "logs": os.path.join(out, "logs"),
+        "outputs": {**paths, **({"hf_start": os.path.join(out, "hf_start")}
+                                if config.save_start else {}), "dir": out, "logs": os.path.join(out, "logs"),
                     "flags": os.path.join(out, "flags.cfg"),
                     "metrics": os.path.join(out, "metrics.json")},
         **combine(reports),
@@ -245,6 +249,14 @@ def _declared_pooling(teacher):
 
     folder = resolve_teacher(teacher)
     return read_pooling(folder) if os.path.isdir(folder) else None
+
+
+def _save_start(student, tokenizer, out, pooling):
+    from xtremedistil_tf.checkpoints import to_hf
+
+    folder = os.path.join(out, "hf_start")
+    if not tf.io.gfile.exists(os.path.join(folder, "config.json")):
+        to_hf(encoder_of(student), tokenizer, folder, pooling=pooling)
 
 
 def _export(student, tokenizer, out, chief, pooling=None):

@@ -31,7 +31,8 @@ class Distiller(keras.Model):
 
     Args:
         teacher: a Keras model returning a dict (an `Encoder`, or a task model
-            whose dict adds `logits`).
+            whose dict adds `logits`), or None when every loss reads gold labels
+            only (`labels_ce`): the step loop then fine-tunes the student.
         student: a Keras model returning a dict; a non-transformer student that
             returns only `logits`/`pooled_output` works with the logit and
             pooled losses.
@@ -54,7 +55,8 @@ class Distiller(keras.Model):
         super().__init__(**kwargs)
         # Layers.
         self.teacher = teacher
-        self.teacher.trainable = False
+        if teacher is not None:
+            self.teacher.trainable = False
         self.student = student
         self.loss_settings = (loss_settings or LossSettings()).validate()
         self.global_clipnorm = global_clipnorm
@@ -73,6 +75,10 @@ class Distiller(keras.Model):
         if not losses:
             raise ValueError("losses is empty; give at least one {name: weight}.")
         terms = [make_term(name, self.loss_settings) for name in losses]
+        if self.teacher is None and not all(t.needs_labels for t in terms):
+            raise ValueError(
+                f"Losses {[t.name for t in terms if not t.needs_labels]} read a teacher's "
+                "outputs, but there is no teacher; give one or use labels_ce only.")
         needs_qkv = any(t.needs_qkv for t in terms)
         if needs_qkv:
             for model, who in ((self.teacher, "teacher"), (self.student, "student")):
@@ -83,7 +89,8 @@ class Distiller(keras.Model):
                         f"({type(model).__name__}) takes no output_qkv argument; use "
                         "hidden-state losses (hidden_mse) with task models.")
         inputs = _probe_inputs()
-        teacher_spec = OutputSpec.from_outputs(self._run(self.teacher, inputs, False, needs_qkv))
+        teacher_spec = OutputSpec.from_outputs(
+            {} if self.teacher is None else self._run(self.teacher, inputs, False, needs_qkv))
         student_spec = OutputSpec.from_outputs(self._run(self.student, inputs, False, needs_qkv))
         for term in terms:
             term.setup(teacher_spec, student_spec, self._projection)

@@ -89,6 +89,8 @@ def format_summary(metrics, config):
     lines.append(f"  student encoder, the universal checkpoint (HF folder): {outputs['hf']}")
     if "hf_task" in outputs:
         lines.append(f"  student with its task head (HF folder): {outputs['hf_task']}")
+    if "hf_start" in outputs:
+        lines.append(f"  the starting point, before any step (HF folder): {outputs['hf_start']}")
     lines.append(f"  flags: {outputs['flags']}  metrics: {outputs['metrics']}")
     lines.append(f"  TensorBoard: tensorboard --logdir {outputs['logs']}")
     lines.append(f"wall time: {metrics['wall_seconds']:.0f}s")

@@ -151,16 +151,31 @@ def task_student(teacher, encoder, init_info):
     return student
 
 
+def _word_embeddings(config, teacher, encoder, info):
+    """`config.word_embedding_init` and `config.freeze_word_embedding`, after student_init."""
+    from xtremedistil_tf.distill.word_embeddings import (
+        pca_word_embedding_init, set_word_embedding_trainable)
+
+    if config.word_embedding_init == "pca":
+        info["word_embeddings"] = pca_word_embedding_init(
+            encoder_of(teacher), encoder, share_basis=config.student_init == "teacher_svd")
+    if config.freeze_word_embedding:
+        set_word_embedding_trainable(encoder, False)
+        info["word_embeddings_frozen"] = True
+
+
 def build_student(config, teacher, tokenizer, importance_batches=()):
     """`(student, info)`: the student per `config.student` and `config.student_init`.
 
     The student's encoder is a preset on the teacher's vocabulary, or an HF
     folder. A task-model teacher gives a task-model student with the same
-    head. `importance_batches` (input dicts, or `(inputs, labels)` pairs, from
-    the training split) score units for student_init=etd_impt. `info` says how
-    the student was made.
+    head. The word embeddings then follow `config.word_embedding_init` and
+    `config.freeze_word_embedding`. `importance_batches` (input dicts, or
+    `(inputs, labels)` pairs, from the training split) score units for
+    student_init=etd_impt. `info` says how the student was made.
     """
     encoder, info = _build_encoder(config, teacher, tokenizer, importance_batches)
+    _word_embeddings(config, teacher, encoder, info)
     for model, who in ((encoder_of(teacher), "teacher"), (encoder, "student")):
         if config.max_seq_length > model.config.max_sequence_length:
             raise ValueError(

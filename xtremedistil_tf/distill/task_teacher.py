@@ -6,10 +6,6 @@ import time
 from xtremedistil_tf.distill.student_builder import resolve_teacher
 from xtremedistil_tf.tasks import TaskConfig, get_task
 
-# Keys of the fine-tuning that make a teacher in <output_dir>/teacher reusable.
-_REUSE_KEYS = ("teacher", "source_task", "epochs", "learning_rate", "max_train_samples",
-               "max_seq_length", "seed")
-
 
 def source_task(config):
     """The `Task` of `config.source_task` with the run's data settings."""
@@ -20,6 +16,7 @@ def source_task(config):
 
 
 def _finetune_info(config):
+    # The settings that make a teacher in <output_dir>/teacher reusable.
     return {"teacher": config.teacher, "source_task": config.source_task,
             "epochs": config.teacher_finetune_epochs,
             "learning_rate": config.teacher_learning_rate,
@@ -27,16 +24,20 @@ def _finetune_info(config):
             "max_seq_length": config.max_seq_length, "seed": config.seed}
 
 
-def _finished_teacher(folder, expected):
-    """The results of a complete fine-tuning in `folder`, None if there is none yet."""
+def finished_teacher(folder, expected):
+    """The results of a complete fine-tuning in `folder`, None if there is none yet.
+
+    `expected` holds the settings that make it reusable; a folder whose
+    `run_info` differs in any of them is an error, never silently reused.
+    """
     results_path = os.path.join(folder, "results.json")
     if not (os.path.isfile(results_path) and os.path.isfile(os.path.join(folder, "model.keras"))):
         return None
     with open(results_path, encoding="utf-8") as f:
         results = json.load(f)
-    found = {k: results.get("run_info", {}).get(k) for k in _REUSE_KEYS}
+    found = {k: results.get("run_info", {}).get(k) for k in expected}
     if found != expected:
-        changed = sorted(k for k in _REUSE_KEYS if found[k] != expected[k])
+        changed = sorted(k for k in expected if found[k] != expected[k])
         raise ValueError(
             f"{folder} holds a teacher fine-tuned with other settings ({changed}: "
             f"{[found[k] for k in changed]}, now {[expected[k] for k in changed]}); use "
@@ -60,12 +61,12 @@ def finetune_teacher(config, task, log=print, verbose=True, chief=True, poll_sec
 
     folder = os.path.join(config.output_dir, "teacher")
     expected = _finetune_info(config)
-    results = _finished_teacher(folder, expected)
+    results = finished_teacher(folder, expected)
     if results is None and not chief:
         log(f"Teacher: waiting for the chief to fine-tune it into {folder}")
         while results is None:
             time.sleep(poll_seconds)
-            results = _finished_teacher(folder, expected)
+            results = finished_teacher(folder, expected)
     if results is not None:
         log(f"Teacher: reusing the teacher fine-tuned on {config.source_task} in {folder}")
         return folder, results["eval"]

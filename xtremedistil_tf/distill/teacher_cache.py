@@ -15,11 +15,15 @@ _MANIFEST = "manifest.json"
 
 
 def fingerprint_variables(variables):
-    """sha256 of variable paths and values: changes whenever any weight does."""
+    """sha256 of the variables' shapes, dtypes and values, in order: changes whenever any
+    weight does. Not their paths: Keras numbers layer names per process, so a teacher
+    loaded again (e.g. a fine-tuned teacher read back from model.keras on rerun) would
+    miss its own cache."""
     digest = hashlib.sha256()
     for variable in variables:
-        digest.update(variable.path.encode())
-        digest.update(np.ascontiguousarray(variable.numpy()).tobytes())
+        value = np.ascontiguousarray(variable.numpy())
+        digest.update(f"{value.dtype}{value.shape}".encode())
+        digest.update(value.tobytes())
     return digest.hexdigest()
 
 

@@ -13,7 +13,7 @@ refused with the reason.
 from xtremedistil_tf.etd.extract import extract_head, extract_student, query_scale_for
 from xtremedistil_tf.etd.importance import (
     ImportanceScores, compute_importance, default_importance_loss, representation_norm_loss,
-    self_label_loss, token_self_label_loss)
+    self_label_loss, sentence_contrast_loss, token_self_label_loss)
 from xtremedistil_tf.etd.student_init import init_student, load_student_checkpoint
 from xtremedistil_tf.etd.student_init_config import STUDENT_INIT_CHOICES, StudentInitConfig
 from xtremedistil_tf.etd.width_selection import (
@@ -24,5 +24,5 @@ __all__ = [
     "check_extractable", "compute_importance", "default_importance_loss", "extract_head",
     "extract_student", "importance_selection", "init_student", "load_student_checkpoint",
     "query_scale_for", "random_selection", "representation_norm_loss", "self_label_loss",
-    "token_self_label_loss", "uniform_layers",
+    "sentence_contrast_loss", "token_self_label_loss", "uniform_layers",
 ]

@@ -20,10 +20,17 @@ Which loss? The importance loss is an argument. The defaults (see
   - a teacher with a token-classification (NER) head: the same per token, over
     real tokens (`attention_mask`); with labels, over the tagged tokens only
     (labels below 0, e.g. -100 on later subwords, are left out).
-  - a bare encoder: the mean squared norm of the mean-pooled last hidden states,
-    the sentence vector a sentence-embedding teacher outputs. This measures how
-    much each unit shapes the representation, not how useful it is for a task;
-    pass a task or distillation loss when one is available.
+  - a bare encoder: `sentence_contrast_loss`, the in-batch contrastive loss of
+    its mean-pooled sentence vectors against themselves (each sentence's own
+    vector is the positive, the batch's other sentences the negatives). It
+    scores a unit by how much it keeps sentences apart, which is what cosine
+    similarity, retrieval and linear probes on the vectors use; it needs at
+    least 2 sentences per batch. The squared norm of the sentence vector
+    (`representation_norm_loss`, the earlier default) only measures changes
+    along the vector itself, which cosine ignores: measured on GLUE (README,
+    "Quality on real tasks"), the contrastive loss picks students with the
+    same SST-2 probe and higher pair-cosine AUCs (QNLI 0.749 vs 0.722, MRPC
+    0.776 vs 0.754). Pass a task or distillation loss when one is available.
 """
 import dataclasses
 
@@ -62,6 +69,22 @@ def representation_norm_loss(outputs, inputs, labels=None):
     """Mean squared norm of the mean-pooled `sequence_output` over real tokens."""
     pooled = losses.masked_mean_pool(outputs["sequence_output"], inputs.get("attention_mask"))
     return ops.mean(ops.sum(ops.square(pooled), axis=-1))
+
+
+def sentence_contrast_loss(outputs, inputs, labels=None, temperature=0.05):
+    """In-batch InfoNCE of the mean-pooled, L2-normalised sentence vectors.
+
+    Row i of the logits is sentence i's cosine to every sentence of the batch
+    over `temperature` (SimCSE's 0.05); its target is i itself. The diagonal is
+    constant (cosine 1), so the gradient comes from the other sentences: units
+    that keep sentences apart score high. A batch of one sentence has no
+    negatives and gives a zero loss.
+    """
+    pooled = ops.cast(losses.masked_mean_pool(outputs["sequence_output"],
+                                              inputs.get("attention_mask")), "float32")
+    unit = pooled / (ops.sqrt(ops.sum(ops.square(pooled), axis=-1, keepdims=True)) + 1e-6)
+    logits = ops.matmul(unit, ops.transpose(unit)) / temperature
+    return losses.hard_label_cross_entropy(ops.arange(ops.shape(unit)[0]), logits)
 
 
 def self_label_loss(head):
@@ -107,7 +130,7 @@ def token_self_label_loss(head):
 
 
 def default_importance_loss(model):
-    """`self_label_loss` on a model's head, else `representation_norm_loss`.
+    """`self_label_loss` on a model's head, else `sentence_contrast_loss`.
 
     The head is a `SequenceClassifier`'s `classifier` or a multi-task view's
     `head`; a `TokenClassifier`'s `classifier` takes `token_self_label_loss`.
@@ -115,7 +138,7 @@ def default_importance_loss(model):
     if isinstance(model, TokenClassifier):
         return token_self_label_loss(model.classifier)
     head = getattr(model, "classifier", None) or getattr(model, "head", None)
-    return self_label_loss(head) if head is not None else representation_norm_loss
+    return self_label_loss(head) if head is not None else sentence_contrast_loss
 
 
 def _split(batch):
@@ -129,7 +152,7 @@ def _reduce_to_axis(contribution, axis):
     return contribution.sum(axis=other) if other else contribution
 
 
-def compute_importance(encoder, batches, loss_fn=representation_norm_loss, max_batches=None):
+def compute_importance(encoder, batches, loss_fn=sentence_contrast_loss, max_batches=None):
     """Scores every head, head neuron, FFN neuron and hidden dimension of `encoder`.
 
     Args:

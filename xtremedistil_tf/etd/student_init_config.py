@@ -2,6 +2,11 @@
 import dataclasses
 
 STUDENT_INIT_CHOICES = ("random", "etd_rand", "etd_impt", "checkpoint")
+# `--word_embedding_init`: keep what the student init gave the word embeddings, or
+# replace them with the centred PCA of the teacher's (xtremedistil_tf.distill.word_embeddings).
+WORD_EMBEDDING_INITS = ("student_init", "pca")
+# Student inits whose other weights do not depend on the word embeddings' coordinates.
+PCA_COMPATIBLE_INITS = ("random", "teacher_svd")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,6 +10,7 @@ FORMATS = {
     "litert_fp16": "LiteRT with float16 weights, token ids in",
     "litert_int8": "LiteRT with dynamic-range int8 weights, token ids in",
     "litert_int8_full": "LiteRT full-integer int8 (representative data), token ids in",
+    "litert_int16x8": "LiteRT int16 activations, int8 weights (representative data), ids in",
     "litert_text_fp32": "LiteRT float32, raw text in (tensorflow-text custom ops)",
     "litert_text_fp16": "LiteRT with float16 weights, raw text in (custom ops)",
     "litert_text_int8": "LiteRT with dynamic-range int8 weights, raw text in (custom ops)",
@@ -19,6 +20,8 @@ TEXT_FORMATS = ("saved_model", "litert_text_fp32", "litert_text_fp16", "litert_t
 IDS_VARIANT = {"saved_model": "saved_model_ids", "litert_text_fp32": "litert_fp32",
                "litert_text_fp16": "litert_fp16", "litert_text_int8": "litert_int8"}
 FLOAT32_FORMATS = ("saved_model", "saved_model_ids", "litert_fp32", "litert_text_fp32")
+# Formats calibrated on representative data.
+FULL_INTEGER_FORMATS = ("litert_int8_full", "litert_int16x8")
 DEFAULT_FORMATS = ("saved_model", "litert_fp32", "litert_fp16", "litert_int8")
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
@@ -46,6 +49,10 @@ class ExportConfig:
         num_dev_examples: examples of the dev sample the metric change is
             measured on (only when labelled dev data is given).
         max_answer_length: longest answer span, in tokens, for question answering.
+        null_score_threshold: question answering with a no-answer option (SQuAD
+            v2, baked into the export): answer "" (`has_answer` False) when the
+            no-answer score beats the best span by more than this (0.0 as BERT
+            and HF). `None`: always answer (SQuAD v1 models).
         seed: seeds the probe split and synthetic inputs.
     """
 
@@ -60,6 +67,7 @@ class ExportConfig:
     num_representative_examples: int = 100
     num_dev_examples: int = 256
     max_answer_length: int = 30
+    null_score_threshold: float | None = None
     seed: int = 0
 
     def validate(self):
@@ -94,6 +102,11 @@ class ExportConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name}={value!r} must be a positive integer.")
+        threshold = self.null_score_threshold
+        if threshold is not None and (isinstance(threshold, bool) or not isinstance(
+                threshold, (int, float)) or threshold != threshold):
+            raise ValueError(f"null_score_threshold={threshold!r} must be a number (0.0 as "
+                             "BERT and HF for SQuAD v2), or None to always answer.")
         return self
 
     @property

@@ -9,7 +9,8 @@ import tensorflow as tf
 import tensorflow_text  # noqa: F401  (loads the ops of SavedModels with text signatures)
 
 from xtremedistil_tf.export.dev_metric import DevMetric
-from xtremedistil_tf.export.export_config import FLOAT32_FORMATS, IDS_VARIANT
+from xtremedistil_tf.export.export_config import (
+    FLOAT32_FORMATS, FULL_INTEGER_FORMATS, IDS_VARIANT)
 from xtremedistil_tf.export.export_layout import ExportLayout
 from xtremedistil_tf.export.export_samples import ExportSamples, run_batched
 from xtremedistil_tf.export.litert_converter import convert_saved_model
@@ -18,6 +19,7 @@ from xtremedistil_tf.export.parity import ParityError, compare_outputs
 from xtremedistil_tf.export.serving_head import ServingHead
 from xtremedistil_tf.export.serving_signatures import (
     SIGNATURE_IDS, SIGNATURE_TEXT, SIGNATURE_TEXT_PAIR, TEXT_SIGNATURES, build_archive)
+from xtremedistil_tf.models.bilstm_student import BiLSTMStudent
 from xtremedistil_tf.utils.atomic_io import write_json, write_text
 
 
@@ -168,7 +170,7 @@ class _ExportRun:
             self.token_agreement = _tokenizer_agreement(self.litert_tokenizer, self.samples)
             _require_same_tokens(self.token_agreement)
         self.representative = (self.samples.representative_examples()
-                               if "litert_int8_full" in config.formats else None)
+                               if set(FULL_INTEGER_FORMATS) & set(config.formats) else None)
         dev = self.samples.dev_set()
         dev_metric = keras_score = None
         if dev is not None:
@@ -221,14 +223,18 @@ class _ExportRun:
         litert_dir = os.path.join(staging, "litert")
         os.makedirs(litert_dir)
         # LiteRT gets its own SavedModel with a fixed width: the converter cannot lower
-        # the encoder's attention-mask broadcast for an unknown sequence length.
+        # the encoder's attention-mask broadcast for an unknown sequence length. A
+        # BiLSTM's loop state (a TensorList of [batch, units]) lowers to builtin ops
+        # only with a static shape, so its LiteRT model takes one example at a time.
         source = os.path.join(staging, "litert_source")
         text = self.litert_tokenizer is not None
         if text:
             self.report["litert_text_tokenizer_equal_to_host"] = self.token_agreement
+        batch_size = 1 if isinstance(head.encoder, BiLSTMStudent) else None
+        self.report["litert_batch_size"] = batch_size
         build_archive(head, self.litert_tokenizer, seq_length=config.max_seq_length,
-                      text_signatures=self.text_signatures if text else ()
-                      ).write_out(source, verbose=False)
+                      text_signatures=self.text_signatures if text else (),
+                      batch_size=batch_size).write_out(source, verbose=False)
         for fmt in config.litert_formats:
             self.log(f"[export] {fmt} ...")
             is_text = fmt.startswith("litert_text_")
@@ -267,6 +273,21 @@ class _ExportRun:
         return self.report
 
 
+# LiteRT formats a BiLSTM cannot take: the converter cannot lower its recurrence
+# behind the in-graph tokenizer (no static batch) and crashes calibrating it for int8.
+_NOT_FOR_RECURRENT = ("litert_int8_full", "litert_int16x8", "litert_text_fp32",
+                      "litert_text_fp16", "litert_text_int8")
+
+
+def _check_recurrent_formats(head, config):
+    refused = [f for f in config.formats if f in _NOT_FOR_RECURRENT]
+    if refused and isinstance(head.encoder, BiLSTMStudent):
+        raise ValueError(f"--formats {refused} cannot be built for a BiLSTM model (the "
+                         "LiteRT converter cannot lower its LSTM loop behind the text "
+                         "tokenizer, nor calibrate it for full int8); use saved_model, "
+                         "litert_fp32, litert_fp16 or litert_int8.")
+
+
 def export_model(model, config, tokenizer=None, representative_data=None, dev_data=None,
                  model_path="", verbose=True):
     """Writes the SavedModel and LiteRT models of `config.formats`, checked against Keras.
@@ -293,11 +314,16 @@ def export_model(model, config, tokenizer=None, representative_data=None, dev_da
         if verbose:
             print(f"{time.time() - started:7.1f}s {message}", flush=True)
 
-    head = ServingHead(model, max_answer_length=config.max_answer_length)
-    limit = head.encoder.config.max_sequence_length
-    if config.max_seq_length > limit:
+    head = ServingHead(model, max_answer_length=config.max_answer_length,
+                       null_score_threshold=config.null_score_threshold)
+    if config.null_score_threshold is not None and head.kind != "question_answering":
+        raise ValueError(f"null_score_threshold={config.null_score_threshold} applies to "
+                         f"question answering models, and this one is a {head.kind}; drop it.")
+    limit = head.encoder.config.max_sequence_length  # None: no position table (a BiLSTM)
+    if limit is not None and config.max_seq_length > limit:
         raise ValueError(f"max_seq_length={config.max_seq_length} exceeds what the model's "
                          f"position table embeds ({limit}); use --max_seq_length<={limit}.")
+    _check_recurrent_formats(head, config)
     run = _ExportRun(head, config, tokenizer, representative_data, dev_data, model_path, log)
     report = run.run()
     log(f"[export] done: {run.layout.model_dir} version {run.layout.version}")

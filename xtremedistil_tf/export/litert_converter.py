@@ -5,7 +5,9 @@ import warnings
 
 import tensorflow as tf
 
-QUANTIZATIONS = ("fp32", "fp16", "int8", "int8_full")
+QUANTIZATIONS = ("fp32", "fp16", "int8", "int8_full", "int16x8")
+# Quantizations calibrated on representative data (activations become integers).
+FULL_INTEGER = ("int8_full", "int16x8")
 
 
 class EmptyRepresentativeDataError(ValueError):
@@ -44,19 +46,22 @@ def convert_saved_model(saved_model_dir, signature_keys, quantization="fp32",
         quantization: one of `QUANTIZATIONS`: "fp32" (no quantization), "fp16"
             (float16 weights), "int8" (dynamic range: int8 weights, float
             activations) or "int8_full" (int8 weights and activations, calibrated
-            on `representative_data`; inputs and outputs keep their types).
-        representative_data: for "int8_full", an iterable of dicts mapping the
+            on `representative_data`; inputs and outputs keep their types) or
+            "int16x8" (int8 weights, int16 activations, calibrated the same way;
+            ops without an int16 kernel, here only the mean-pooling division,
+            stay float).
+        representative_data: for "int8_full" and "int16x8", an iterable of dicts mapping the
             signature's input names to numpy arrays of batch 1.
         custom_ops: allow ops outside the builtin set (the tensorflow-text
             tokenizer ops); the model then needs their registrar at run time.
 
-    Raises `EmptyRepresentativeDataError` for "int8_full" without examples.
+    Raises `EmptyRepresentativeDataError` for a full-integer kind without examples.
     """
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"quantization={quantization!r} is unknown; valid: "
                          f"{list(QUANTIZATIONS)}.")
     examples = None
-    if quantization == "int8_full":
+    if quantization in FULL_INTEGER:
         examples = _checked_representative(representative_data)
     converter = tf.lite.TFLiteConverter.from_saved_model(
         saved_model_dir, signature_keys=list(signature_keys))
@@ -68,6 +73,12 @@ def convert_saved_model(saved_model_dir, signature_keys, quantization="fp32",
         converter.target_spec.supported_types = [tf.float16]
     if quantization == "int8_full":
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.representative_dataset = lambda: iter(examples)
+    if quantization == "int16x8":
+        # TFLITE_BUILTINS lets the few ops without an int16 kernel (DIV) stay float.
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8,
+            tf.lite.OpsSet.TFLITE_BUILTINS]
         converter.representative_dataset = lambda: iter(examples)
     # Calibration runs the deprecated tf.lite.Interpreter inside the converter and
     # prints its warnings; they are about TF internals, not the user's model.

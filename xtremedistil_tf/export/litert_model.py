@@ -62,13 +62,23 @@ class LiteRTModel:
         return self._runners[signature]
 
     def __call__(self, signature, **inputs):
-        """Runs `signature` on numpy inputs; returns its outputs as numpy arrays."""
+        """Runs `signature` on numpy inputs; returns its outputs as numpy arrays.
+
+        A signature exported with a fixed batch of 1 (a BiLSTM's) runs a larger
+        batch one example at a time.
+        """
         runner = self._runner(signature)
         details = runner.get_input_details()
         missing = sorted(set(details) - set(inputs))
         if missing:
             raise ValueError(f"Signature {signature!r} needs inputs {sorted(details)}; "
                              f"missing {missing}.")
+        batch = len(next(iter(inputs.values())))
+        if batch > 1 and all(len(d["shape_signature"]) and d["shape_signature"][0] == 1
+                             for d in details.values()):
+            rows = [self(signature, **{k: v[i:i + 1] for k, v in inputs.items()})
+                    for i in range(batch)]
+            return {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
         feed = {}
         for name, value in inputs.items():
             dtype = details[name]["dtype"] if name in details else None

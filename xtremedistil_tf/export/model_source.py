@@ -61,14 +61,14 @@ def _load_keras(path):
 
     # Importing the model modules registers their classes for deserialisation.
     from xtremedistil_tf.models import (  # noqa: F401
-        encoder, question_answerer, sequence_classifier, token_classifier)
+        bilstm_student, encoder, question_answerer, sequence_classifier, token_classifier)
 
     try:
         return keras.saving.load_model(path, compile=False)
     except (TypeError, ValueError) as err:
         raise ValueError(f"Could not load the Keras model {path!r}: {err}. Export needs a "
-                         ".keras file saved from an xtremedistil_tf Encoder or task model."
-                         ) from err
+                         ".keras file saved from an xtremedistil_tf Encoder, BiLSTMStudent or "
+                         "task model.") from err
 
 
 def _load_tokenizer(folder):

@@ -1,6 +1,7 @@
 """Turns a Keras model's raw outputs into the named predictions a server returns."""
 import tensorflow as tf
 
+from xtremedistil_tf.models.bilstm_student import BiLSTMStudent
 from xtremedistil_tf.models.encoder import Encoder
 
 KINDS = ("encoder", "classifier", "regression", "question_answering", "token_classification")
@@ -15,7 +16,7 @@ OUTPUTS = {
                    "label_names"),
     "regression": ("score",),
     "question_answering": ("start_logits", "end_logits", "start_index", "end_index",
-                           "span_score"),
+                           "span_score", "null_score", "has_answer"),
     "token_classification": ("logits", "probabilities", "tag_ids", "tags"),
 }
 NUMERIC_OUTPUTS = {
@@ -29,7 +30,7 @@ DECISION_OUTPUTS = {
     "encoder": (),
     "classifier": ("predicted_index",),
     "regression": (),
-    "question_answering": ("start_index", "end_index"),
+    "question_answering": ("start_index", "end_index", "has_answer"),
     "token_classification": ("tag_ids",),
 }
 
@@ -41,7 +42,7 @@ def detect_kind(model):
     from xtremedistil_tf.models.sequence_classifier import SequenceClassifier
     from xtremedistil_tf.models.token_classifier import TokenClassifier
 
-    if isinstance(model, Encoder):
+    if isinstance(model, (Encoder, BiLSTMStudent)):
         return "encoder"
     if isinstance(model, SequenceClassifier):
         return "regression" if model.problem_type == "regression" else "classifier"
@@ -50,9 +51,9 @@ def detect_kind(model):
     if isinstance(model, TokenClassifier):
         return "token_classification"
     raise ValueError(
-        f"Cannot export a {type(model).__name__}: export knows Encoder, SequenceClassifier, "
-        "QuestionAnswerer and TokenClassifier (kinds " + ", ".join(KINDS) + "). Save the "
-        "model as one of these classes.")
+        f"Cannot export a {type(model).__name__}: export knows Encoder, BiLSTMStudent, "
+        "SequenceClassifier, QuestionAnswerer and TokenClassifier (kinds "
+        + ", ".join(KINDS) + "). Save the model as one of these classes.")
 
 
 def _label_names(model, kind):
@@ -71,10 +72,14 @@ class ServingHead:
     Keras reference that parity compares them with, so they cannot drift apart.
 
     Args:
-        model: an `Encoder` or a task model (`SequenceClassifier`,
-            `QuestionAnswerer`, `TokenClassifier`).
+        model: an encoder (`Encoder`, headless `BiLSTMStudent`) or a task model
+            (`SequenceClassifier`, `QuestionAnswerer`, `TokenClassifier`) on one.
         kind: one of `KINDS`; `None` detects it from the model.
         max_answer_length: longest span, in tokens, for question answering.
+        null_score_threshold: question answering with a no-answer option
+            (SQuAD v2): `has_answer` is False when the first token's score
+            (`null_score`) beats the best span's by more than this. `None`:
+            always answer (SQuAD v1).
 
     Call takes a dict of int32 `[batch, seq]` `input_ids`, `attention_mask`,
     `token_type_ids` and returns, by kind:
@@ -87,7 +92,9 @@ class ServingHead:
         regression: `score` float32 `[batch]`.
         question_answering: `start_logits`, `end_logits` float32
             `[batch, seq]`, the best span `start_index`, `end_index` int32
-            `[batch]` (token positions, inclusive) and its `span_score`.
+            `[batch]` (token positions, inclusive) and its `span_score`, the
+            no-answer score `null_score` (first token's start + end logits) and
+            `has_answer` bool `[batch]`.
         token_classification: `logits`, `probabilities` float32
             `[batch, seq, labels]`, `tag_ids` int32 and `tags` string `[batch, seq]`.
 
@@ -97,12 +104,14 @@ class ServingHead:
     TensorShape([2, 2])
     """
 
-    def __init__(self, model, kind=None, max_answer_length=30):
+    def __init__(self, model, kind=None, max_answer_length=30, null_score_threshold=None):
         self.model = model
         self.kind = kind or detect_kind(model)
         if self.kind not in KINDS:
             raise ValueError(f"kind={self.kind!r} is unknown; valid kinds: {list(KINDS)}.")
         self.max_answer_length = int(max_answer_length)
+        self.null_score_threshold = (None if null_score_threshold is None
+                                     else float(null_score_threshold))
         self.label_names = _label_names(model, self.kind)
         self.encoder = model if self.kind == "encoder" else model.encoder
 
@@ -118,9 +127,13 @@ class ServingHead:
     def _encoder(self, outputs, inputs):
         sequence = tf.cast(outputs["sequence_output"], tf.float32)
         mask = tf.expand_dims(tf.cast(inputs["attention_mask"], tf.float32), -1)
-        count = tf.maximum(tf.reduce_sum(mask, axis=1), 1.0)
+        count = tf.maximum(tf.reduce_sum(mask, axis=1, keepdims=True), 1.0)
+        # A [1, seq] x [seq, hidden] matmul with the weights mask / count, not a masked
+        # sum then a division: it keeps full-integer LiteRT (litert_int16x8) accurate,
+        # where a quantized SUM over the sequence loses the mean pooled output.
+        weights = tf.transpose(mask / count, (0, 2, 1))
         return {"pooled_output": tf.cast(outputs["pooled_output"], tf.float32),
-                "mean_pooled_output": tf.reduce_sum(sequence * mask, axis=1) / count}
+                "mean_pooled_output": tf.squeeze(tf.matmul(weights, sequence), 1)}
 
     def _classifier(self, outputs, inputs):
         logits = tf.cast(outputs["logits"], tf.float32)
@@ -156,9 +169,15 @@ class ServingHead:
         scores = tf.where(tf.expand_dims(band, 0), scores, 4 * _NEG)
         flat = tf.reshape(scores, tf.stack([tf.shape(scores)[0], length * length]))
         best = tf.argmax(flat, axis=-1, output_type=tf.int32)
+        span_score = tf.reduce_max(flat, axis=-1)
+        null_score = start[:, 0] + end[:, 0]
+        if self.null_score_threshold is None:
+            has_answer = tf.ones_like(null_score, tf.bool)
+        else:
+            has_answer = null_score - span_score <= self.null_score_threshold
         return {"start_logits": start, "end_logits": end,
                 "start_index": best // length, "end_index": best % length,
-                "span_score": tf.reduce_max(flat, axis=-1)}
+                "span_score": span_score, "null_score": null_score, "has_answer": has_answer}
 
     @staticmethod
     def _answer_positions(inputs):

@@ -1,6 +1,19 @@
 """Word, position and token-type embeddings, LayerNorm, and ELECTRA's projection."""
 import keras
+import tensorflow as tf
 from keras import ops
+
+from xtremedistil_tf.layers.layer_normalization import LayerNormalization
+
+
+def _lookup(table, ids):
+    """Rows of an `Embedding` layer's table, without the layer's negative-index wrap.
+
+    `keras.ops.take` adds `where(ids < 0, ids + n, ids)` on the int ids; LiteRT's
+    16x8 quantizer (litert_int16x8) cannot calibrate those int32 ops and refuses the
+    model. Token ids are never negative, so a plain gather gives the same rows.
+    """
+    return ops.cast(tf.gather(table.embeddings, ids), table.compute_dtype)
 
 
 class Embeddings(keras.layers.Layer):
@@ -27,7 +40,7 @@ class Embeddings(keras.layers.Layer):
         self.token_type_embeddings = keras.layers.Embedding(
             config.type_vocab_size, width, embeddings_initializer=init,
             dtype=self.dtype_policy, name="token_type_embeddings")
-        self.layer_norm = keras.layers.LayerNormalization(
+        self.layer_norm = LayerNormalization(
             epsilon=config.layer_norm_eps, dtype=self.dtype_policy, name="layer_norm")
         self.dropout = keras.layers.Dropout(config.hidden_dropout_prob, dtype=self.dtype_policy)
         self.projection = None
@@ -55,9 +68,9 @@ class Embeddings(keras.layers.Layer):
         return ops.expand_dims(ops.arange(seq_len, dtype="int32"), 0)
 
     def call(self, input_ids, token_type_ids, training=False):
-        x = self.word_embeddings(input_ids)
-        x = x + self.position_embeddings(self.position_ids(input_ids))
-        x = x + self.token_type_embeddings(token_type_ids)
+        x = _lookup(self.word_embeddings, input_ids)
+        x = x + _lookup(self.position_embeddings, self.position_ids(input_ids))
+        x = x + _lookup(self.token_type_embeddings, token_type_ids)
         x = self.layer_norm(x)
         x = self.dropout(x, training=training)
         if self.projection is not None:

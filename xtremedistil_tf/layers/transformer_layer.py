@@ -2,6 +2,7 @@
 import keras
 
 from xtremedistil_tf.layers.activations import get_activation
+from xtremedistil_tf.layers.layer_normalization import LayerNormalization
 from xtremedistil_tf.layers.self_attention import SelfAttention
 
 
@@ -21,7 +22,7 @@ class TransformerLayer(keras.layers.Layer):
         policy = self.dtype_policy
         self.attention = SelfAttention(config, dtype=policy, name="attention")
         self.attention_dropout = keras.layers.Dropout(config.hidden_dropout_prob, dtype=policy)
-        self.attention_norm = keras.layers.LayerNormalization(
+        self.attention_norm = LayerNormalization(
             epsilon=config.layer_norm_eps, dtype=policy, name="attention_norm")
         self.intermediate = keras.layers.Dense(
             config.intermediate_size, kernel_initializer=init, dtype=policy,
@@ -30,7 +31,7 @@ class TransformerLayer(keras.layers.Layer):
         self.ffn_output = keras.layers.Dense(
             config.hidden_size, kernel_initializer=init, dtype=policy, name="ffn_output")
         self.ffn_dropout = keras.layers.Dropout(config.hidden_dropout_prob, dtype=policy)
-        self.ffn_norm = keras.layers.LayerNormalization(
+        self.ffn_norm = LayerNormalization(
             epsilon=config.layer_norm_eps, dtype=policy, name="ffn_norm")
 
     def build(self, input_shape=None):

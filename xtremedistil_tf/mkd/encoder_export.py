@@ -11,8 +11,9 @@ def save_encoder(encoder, tokenizer, output_dir, name="student"):
 
     Both writes are atomic. The HF folder (config.json, model.safetensors and
     the tokenizer) is what `run_finetune.py --init_checkpoint` and
-    `transformers` read; a BiLSTM encoder has no HF form and gets only the
-    `.keras` file.
+    `transformers` read; a BiLSTM encoder has no HF form, so its tokenizer is
+    written beside the `.keras` file, where `run_finetune.py` and
+    `run_export.py` look for it.
 
     Returns a dict of the written paths (`keras`, and `hf` when written).
     """
@@ -22,4 +23,7 @@ def save_encoder(encoder, tokenizer, output_dir, name="student"):
         encoder.save(tmp)
     if isinstance(encoder, Encoder):
         paths["hf"] = to_hf(encoder, tokenizer, os.path.join(output_dir, f"{name}_hf"))
+    else:
+        tokenizer.save(output_dir)
+        paths["tokenizer"] = output_dir
     return paths

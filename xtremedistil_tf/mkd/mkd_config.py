@@ -7,11 +7,12 @@ from xtremedistil_tf.mkd.multi_task_model import check_task_names
 from xtremedistil_tf.training.strategy import PRECISIONS, STRATEGIES
 
 STUDENT_TYPES = ("transformer", "bilstm")
+TEACHER_MODES = ("per_task", "multi_task")
 
 
 @dataclasses.dataclass(frozen=True)
 class MKDConfig:
-    """Multi-task distillation: per-task teachers into one student with a head per task.
+    """Multi-task distillation: teachers into one student with a head per task.
 
     Args:
         tasks: registry names of classification or regression tasks.
@@ -19,12 +20,17 @@ class MKDConfig:
             max_eval_samples: data of every task (see `TaskConfig`).
         teacher: base teacher (HF folder, hub name, or "minilm"); its tokenizer
             is the student's, and teachers missing below are fine-tuned from it.
+        teacher_mode: "per_task" (one teacher per task) or "multi_task" (one
+            teacher encoder with a head per task, fine-tuned on the tasks together
+            with the same tau sampling, as MKD refines its teacher).
         teacher_checkpoints: (task, path) pairs of fine-tuned task models
-            (`model.keras` of `run_finetune.py`).
-        multi_task_teacher: a `.keras` `MultiTaskModel` with a head per task,
-            instead of one teacher per task.
+            (`model.keras` of `run_finetune.py`), in per_task mode.
+        multi_task_teacher: a `.keras` `MultiTaskModel` with a head per task, in
+            multi_task mode (empty: fine-tune one from `teacher`).
         teacher_finetune_epochs: epochs to fine-tune a missing teacher (0: a missing
-            teacher is an error).
+            teacher is an error); a multi-task teacher takes this many passes over
+            all tasks' data. Fine-tuned teachers are kept under output_dir and
+            reused on rerun.
         teacher_learning_rate: their learning rate.
         student_type: "transformer" (an `Encoder`) or "bilstm".
         student, student_overrides, student_init: the transformer student's
@@ -52,6 +58,7 @@ class MKDConfig:
     max_train_samples: int | None = None
     max_eval_samples: int | None = None
     teacher: str = "minilm"
+    teacher_mode: str = "per_task"
     teacher_checkpoints: tuple = ()
     multi_task_teacher: str = ""
     teacher_finetune_epochs: int = 1
@@ -92,8 +99,21 @@ class MKDConfig:
         if unknown:
             raise ValueError(f"teacher_checkpoints name tasks {unknown} that are not in "
                              f"tasks={list(self.tasks)}.")
+        if self.teacher_mode not in TEACHER_MODES:
+            raise ValueError(f"teacher_mode={self.teacher_mode!r}; use one of "
+                             f"{list(TEACHER_MODES)}.")
         if self.multi_task_teacher and self.teacher_checkpoints:
             raise ValueError("Give either multi_task_teacher or teacher_checkpoints, not both.")
+        if self.teacher_mode == "multi_task" and self.teacher_checkpoints:
+            raise ValueError("teacher_checkpoints are per-task teachers; drop them or use "
+                             "teacher_mode=per_task.")
+        if self.teacher_mode == "per_task" and self.multi_task_teacher:
+            raise ValueError(f"multi_task_teacher={self.multi_task_teacher!r} is a multi-task "
+                             "teacher; set teacher_mode=multi_task.")
+        if self.teacher_mode == "multi_task" and not self.multi_task_teacher and \
+                not self.teacher_finetune_epochs:
+            raise ValueError("teacher_mode=multi_task with teacher_finetune_epochs=0 needs a "
+                             "multi_task_teacher; give one or set teacher_finetune_epochs >= 1.")
         if self.student_type not in STUDENT_TYPES:
             raise ValueError(f"student_type={self.student_type!r}; use one of "
                              f"{list(STUDENT_TYPES)}.")
@@ -140,7 +160,8 @@ class MKDConfig:
         if fine_tunes and self.strategy == "multi_worker":
             raise ValueError("teacher_finetune_epochs with strategy=multi_worker would "
                              "fine-tune on every worker; fine-tune the teachers first "
-                             "(run_finetune.py) and give them in teacher_checkpoints.")
+                             "(run_finetune.py, or a one-machine MKD run) and give them in "
+                             "teacher_checkpoints or multi_task_teacher.")
         for name in ("eval_every", "patience", "checkpoint_every", "global_clipnorm"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}={getattr(self, name)} must not be negative.")

@@ -1,4 +1,5 @@
-"""An MKD run: teachers per task, one multi-task student, a task-agnostic encoder."""
+"""An MKD run: teachers (per task or one multi-task), one multi-task student, a
+task-agnostic encoder."""
 import functools
 import os
 import time
@@ -15,11 +16,14 @@ from xtremedistil_tf.distill.stage_runner import StageRunner, phase_seed
 from xtremedistil_tf.distill.step_data import ExampleSource
 from xtremedistil_tf.distill.student_builder import resolve_teacher
 from xtremedistil_tf.distill.task_mixture import TaskMixture
+from xtremedistil_tf.distill.task_teacher import finished_teacher
 from xtremedistil_tf.distill.teacher_cache import TeacherCache, fingerprint_variables
 from xtremedistil_tf.etd.student_init import init_student
 from xtremedistil_tf.mkd.encoder_export import save_encoder
 from xtremedistil_tf.mkd.multi_task_distiller import MultiTaskDistiller
 from xtremedistil_tf.mkd.multi_task_model import MultiTaskModel
+from xtremedistil_tf.mkd.multi_task_teacher import (
+    finetune_multi_task_teacher, num_outputs, save_multi_task_teacher, teacher_run_info)
 from xtremedistil_tf.mkd.task_sampler import TaskSampler
 from xtremedistil_tf.models.bilstm_student import BiLSTMStudent
 from xtremedistil_tf.models.encoder_config import get_preset
@@ -37,14 +41,48 @@ def _log(config, message):
         print(message, flush=True)
 
 
-def _load_teachers(config, tasks, train_examples, tokenizer):
-    """A dict task -> teacher with `logits`, or one multi-task teacher."""
+def _dev_scores(tasks, dev_examples, model_for, tokenizer, pad_id):
+    """Dev metrics per task of `model_for(task name)`."""
+    out = {}
+    for name, task in tasks.items():
+        features = task.build_features(dev_examples[name], tokenizer, training=False)
+        outputs = task.predict(model_for(name), features, pad_token_id=pad_id, verbose=0)
+        out[name], _ = task.evaluate(dev_examples[name], features, outputs)
+    return out
+
+
+def _multi_task_teacher(config, tasks, train_examples, dev_examples, tokenizer, pad_id,
+                        strategy, chief):
+    """The given multi-task teacher, or one fine-tuned now (or earlier, and reused)."""
     if config.multi_task_teacher:
-        teacher = keras.models.load_model(config.multi_task_teacher)
+        with strategy.scope():
+            teacher = keras.models.load_model(config.multi_task_teacher)
         if not isinstance(teacher, MultiTaskModel):
             raise ValueError(f"multi_task_teacher {config.multi_task_teacher!r} holds a "
                              f"{type(teacher).__name__}, not a MultiTaskModel.")
         return teacher, {}
+    labelled = [{}, {}]
+    for name, task in tasks.items():
+        for part, examples in zip(labelled, (train_examples[name], dev_examples[name])):
+            _, part[name] = _source(task, examples, tokenizer, config, pad_id,
+                                    np.arange(len(examples)), None, (), True)
+    heads = {name: num_outputs(task) for name, task in tasks.items()}
+    teacher, info = finetune_multi_task_teacher(
+        config, heads, *labelled, strategy, chief=chief, log=functools.partial(_log, config),
+        verbose=bool(config.verbose))
+    if info["reused"]:
+        return teacher, info["eval"]
+    split = {name: task.eval_splits[0] for name, task in tasks.items()}
+    scores = _dev_scores(tasks, dev_examples, teacher.for_task, tokenizer, pad_id)
+    evals = {name: {split[name]: metrics} for name, metrics in scores.items()}
+    if chief:
+        save_multi_task_teacher(teacher, info, evals, teacher_run_info(config))
+    return teacher, evals
+
+
+def _load_teachers(config, tasks, train_examples, tokenizer):
+    """A dict task -> teacher with `logits`; each missing one fine-tuned into
+    `<output_dir>/teachers/<task>`, or reused from there on rerun."""
     teachers, evals = {}, {}
     given = dict(config.teacher_checkpoints)
     for name, task in tasks.items():
@@ -54,13 +92,26 @@ def _load_teachers(config, tasks, train_examples, tokenizer):
         if not config.teacher_finetune_epochs:
             raise ValueError(f"No teacher for task {name!r}: give it in teacher_checkpoints "
                              "or set teacher_finetune_epochs >= 1 to fine-tune one.")
+        folder = os.path.join(config.output_dir, "teachers", name)
+        expected = {"teacher": config.teacher, "source_task": name,
+                    "epochs": config.teacher_finetune_epochs,
+                    "learning_rate": config.teacher_learning_rate,
+                    "batch_size": config.batch_size,
+                    "max_train_samples": config.max_train_samples,
+                    "max_seq_length": config.max_seq_length, "seed": config.seed}
+        done = finished_teacher(folder, expected)
+        if done is not None:
+            _log(config, f"Reusing the teacher of {name} fine-tuned in {folder}")
+            teachers[name] = keras.models.load_model(os.path.join(folder, "model.keras"))
+            evals[name] = done["eval"]
+            continue
         _log(config, f"Fine-tuning the teacher of {name} ...")
         encoder, _ = from_hf(resolve_teacher(config.teacher), load_tokenizer=False)
         tuned = finetune(task, encoder, tokenizer, FinetuneConfig(
-            output_dir=os.path.join(config.output_dir, "teachers", name),
-            num_train_epochs=config.teacher_finetune_epochs,
+            output_dir=folder, num_train_epochs=config.teacher_finetune_epochs,
             learning_rate=config.teacher_learning_rate,
-            batch_size=config.batch_size, seed=config.seed, verbose=config.verbose))
+            batch_size=config.batch_size, seed=config.seed, verbose=config.verbose),
+            run_info=expected)
         teachers[name] = tuned["model"]
         evals[name] = tuned["eval"]
     for name, teacher in teachers.items():
@@ -112,13 +163,13 @@ def _source(task, examples, tokenizer, config, pad_id, ids, cache, keys, with_la
     return arrays, ExampleSource(arrays, ids, labels, cache, keys)
 
 
-def _task_sources(config, mkd, tasks, train_examples, tokenizer, pad_id, log):
+def _task_sources(config, mkd, tasks, train_examples, all_dev_examples, tokenizer, pad_id,
+                  log):
     """Per task: a training and a dev `ExampleSource`, teacher logits cached once."""
-    train, dev, dev_data = {}, {}, {}
+    train, dev = {}, {}
     with_labels = mkd.needs_labels
     for name, task in tasks.items():
-        split = task.eval_splits[0]
-        dev_examples = task.subsample(task.load_examples(split), split)
+        dev_examples = all_dev_examples[name]
         num_train, num_dev = len(train_examples[name]), len(dev_examples)
         cache, keys = None, ()
         if config.teacher_cache == "outputs":
@@ -137,8 +188,7 @@ def _task_sources(config, mkd, tasks, train_examples, tokenizer, pad_id, log):
         _, dev[name] = _source(task, dev_examples, tokenizer, config, pad_id,
                                np.arange(num_train, num_train + num_dev), cache, keys,
                                with_labels)
-        dev_data[name] = dev_examples
-    return train, dev, dev_data
+    return train, dev
 
 
 def run_mkd(config, flags_text=None):
@@ -165,7 +215,7 @@ def run_mkd(config, flags_text=None):
                              max_seq_length=config.max_seq_length,
                              max_train_samples=config.max_train_samples,
                              max_eval_samples=config.max_eval_samples, seed=config.seed)
-    tasks, train_examples = {}, {}
+    tasks, train_examples, dev_examples = {}, {}, {}
     for name in config.tasks:
         task = get_task(name, task_config)
         if not isinstance(task, ClassificationTask):
@@ -173,13 +223,19 @@ def run_mkd(config, flags_text=None):
                              "classification and regression tasks (GLUE, text_classification).")
         train_examples[name] = task.subsample(task.load_examples("train"), "train")
         task.prepare(train_examples[name])
+        split = task.eval_splits[0]
+        dev_examples[name] = task.subsample(task.load_examples(split), split)
         tasks[name] = task
     task_tokenizer = TaskTokenizer(tokenizer)
     pad_id = base_encoder.config.pad_token_id
     first = config.tasks[0]
     losses = dict(parse_losses(config.losses, "losses"))
+    if config.teacher_mode == "multi_task":  # trained on the step loop, in its own scope
+        teachers, teacher_evals = _multi_task_teacher(
+            config, tasks, train_examples, dev_examples, task_tokenizer, pad_id, strategy, chief)
     with strategy.scope():
-        teachers, teacher_evals = _load_teachers(config, tasks, train_examples, tokenizer)
+        if config.teacher_mode == "per_task":
+            teachers, teacher_evals = _load_teachers(config, tasks, train_examples, tokenizer)
         encoder, init_info = _build_encoder(config, teachers, tasks[first],
                                             train_examples[first], task_tokenizer,
                                             base_encoder.config)
@@ -188,8 +244,8 @@ def run_mkd(config, flags_text=None):
         mkd = MultiTaskDistiller(student, teachers, losses=losses,
                                  loss_settings=LossSettings(temperature=config.temperature),
                                  global_clipnorm=config.global_clipnorm or None)
-    train, dev, dev_examples = _task_sources(config, mkd, tasks, train_examples,
-                                             task_tokenizer, pad_id, log)
+    train, dev = _task_sources(config, mkd, tasks, train_examples, dev_examples,
+                               task_tokenizer, pad_id, log)
 
     def write_run_files():
         # With the first checkpoint: a run failing before it leaves an earlier run's files.
@@ -229,15 +285,14 @@ def run_mkd(config, flags_text=None):
                                 record["last_step"])
         for name, count in counts.items():
             task_steps[name] = task_steps.get(name, 0) + count
-    results = {"tasks": list(config.tasks), "task_sizes": sizes,
+    results = {"tasks": list(config.tasks), "teacher_mode": config.teacher_mode,
+               "task_sizes": sizes,
                "task_probabilities": TaskSampler(sizes, tau=config.tau).probabilities,
                "task_steps": task_steps, "student_init": init_info,
                "train_seconds": round(history["seconds"], 1), "teacher_eval": teacher_evals,
-               "stage": history, "student_eval": {}}
-    for name, task in tasks.items():
-        features = task.build_features(dev_examples[name], task_tokenizer, training=False)
-        outputs = task.predict(student.for_task(name), features, pad_token_id=pad_id, verbose=0)
-        results["student_eval"][name], _ = task.evaluate(dev_examples[name], features, outputs)
+               "stage": history,
+               "student_eval": _dev_scores(tasks, dev_examples, student.for_task,
+                                           task_tokenizer, pad_id)}
 
     results["outputs"] = paths = {}
     if chief:  # one writer under multi-worker training
@@ -256,7 +311,7 @@ def run_mkd(config, flags_text=None):
         f"{history.get('best_dev_loss')} (best weights kept)",
         f"Student ({config.student_type}, init {init_info['method']}) on dev: "
         f"{results['student_eval']}",
-        f"Teachers on dev: {teacher_evals or 'given'}",
+        f"Teachers ({config.teacher_mode}) on dev: {teacher_evals or 'given'}",
         f"Task-agnostic encoder: {paths}",
         f"Wall time: {results['wall_time_seconds']}s"]))
     return results

@@ -52,7 +52,9 @@ class MultiTaskDistiller:
         student: a `MultiTaskModel`.
         teachers: dict of task name to a model whose output dict has `logits`
             (e.g. a fine-tuned `SequenceClassifier`), or one `MultiTaskModel`
-            with a head for every task (a multi-task teacher).
+            with a head for every task (a multi-task teacher), or None with
+            labels_ce as the only loss: the heads are then fine-tuned on gold
+            labels (how a multi-task teacher is trained, `multi_task_teacher.py`).
         losses: loss weights, as for `Distiller` (e.g. `{"logits_kl": 1.0,
             "labels_ce": 0.5}`; `labels_ce` needs labelled batches); regression
             tasks use them through `task_losses`.
@@ -69,7 +71,9 @@ class MultiTaskDistiller:
             student.build()
         self.student = student
         self.tasks = list(student.tasks)
-        if isinstance(teachers, MultiTaskModel):
+        if teachers is None:
+            teachers, missing = dict.fromkeys(self.tasks), []
+        elif isinstance(teachers, MultiTaskModel):
             missing = [t for t in self.tasks if t not in teachers.tasks]
             teachers = {t: teachers.for_task(t) for t in self.tasks if t in teachers.tasks}
         else:

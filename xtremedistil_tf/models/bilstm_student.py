@@ -2,6 +2,8 @@
 import keras
 from keras import ops
 
+from xtremedistil_tf.models.bilstm_config import BiLSTMConfig
+
 # Added to the pooling scores of padded tokens; exp() of it is 0 in float32.
 _MASK_BIAS = -1e9
 
@@ -14,7 +16,10 @@ class BiLSTMStudent(keras.Model):
     and sentence-vector distillation losses read, so it runs through the same
     `Distiller` and multi-task path as a transformer student. It has no
     `hidden_states`, attention or Q/K/V: the representation losses of a
-    transformer do not apply to it.
+    transformer do not apply to it. Built without a head it is an encoder like
+    any other: `config` gives its shape under `EncoderConfig`'s names, so task
+    models (`SequenceClassifier`, `TokenClassifier`, `QuestionAnswerer`),
+    fine-tuning and export take it in place of an `Encoder`.
 
     Args:
         vocab_size: rows of the word-embedding table (the teacher's vocabulary).
@@ -131,6 +136,28 @@ class BiLSTMStudent(keras.Model):
             logits = self.classifier(self.head_dropout(pooled, training=training))
             outputs["logits"] = ops.cast(logits, "float32")
         return outputs
+
+    @property
+    def config(self):
+        """A `BiLSTMConfig`: this model's shape under `EncoderConfig`'s field names."""
+        return BiLSTMConfig(
+            vocab_size=self.vocab_size, embedding_size=self.embedding_size,
+            hidden_size=self.hidden_size, attention_size=self.attention_size,
+            type_vocab_size=self.type_vocab_size, pad_token_id=self.pad_token_id,
+            hidden_dropout_prob=self.dropout_rate)
+
+    def without_head(self):
+        """A headless copy (same weights, no `classifier`), to put a task head on."""
+        if self.classifier is None:
+            return self
+        if not self.built:
+            self.build()
+        body = type(self).from_config({**self.get_config(), "num_labels": None})
+        body.build()
+        for name in ("word_embeddings", "token_type_embeddings", "bilstm",
+                     "attention_hidden", "attention_score"):
+            getattr(body, name).set_weights(getattr(self, name).get_weights())
+        return body
 
     # Config.
     def get_config(self):

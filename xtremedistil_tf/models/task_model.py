@@ -11,7 +11,8 @@ class TaskModel(keras.Model):
     a distiller can compare any of them. `model.encoder` is the backbone.
 
     Args:
-        encoder: an `Encoder`.
+        encoder: an `Encoder`, or a `BiLSTMStudent` built without a head (its
+            `config` carries the same field names the heads read).
         dropout: dropout rate before the head; `None` means the encoder's
             `hidden_dropout_prob`.
         **kwargs: `keras.Model` arguments such as `name`.

@@ -14,7 +14,12 @@ def default_learning_rate(encoder_config):
     on 2,000 SST-2 sentences (1 epoch, length 64, mean-pooled head) MiniLM
     reaches dev accuracy 0.774 at 5e-5 and 0.820 at 1e-4 (0.818 at 2e-4), an
     l6h256 ETD student 0.680 and 0.718 (0.720 at 2e-4); see the README.
+    A BiLSTM student (`model_type` "bilstm") is not pre-trained like a
+    transformer; it fine-tunes at the rate MKD distils it with, 1e-3
+    (flags/mkd_bilstm.cfg).
     """
+    if encoder_config.model_type == "bilstm":
+        return 1e-3
     return 5e-5 if encoder_config.hidden_size >= _SMALL_WIDTH else 1e-4
 
 

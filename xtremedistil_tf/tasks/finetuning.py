@@ -7,8 +7,7 @@ import warnings
 import keras
 import numpy as np
 
-from xtremedistil_tf.models.encoder import Encoder
-from xtremedistil_tf.models.task_model import TaskModel
+from xtremedistil_tf.models import ENCODER_TYPES, TaskModel
 from xtremedistil_tf.tasks.data.task_tokenizer import TaskTokenizer
 from xtremedistil_tf.tasks.finetune_config import default_learning_rate
 from xtremedistil_tf.training.optimization import create_optimizer
@@ -52,7 +51,7 @@ def _build_model(task, model, train_examples, num_train_epochs, pooling):
             f"{task.name} model (an encoder, or a head for other labels); train it with "
             "num_train_epochs >= 1 "
             "or pass a model fine-tuned on this task.")
-    encoder = model if isinstance(model, Encoder) else model.encoder
+    encoder = model if isinstance(model, ENCODER_TYPES) else model.encoder
     return task.build_model(encoder, pooling), True
 
 
@@ -72,7 +71,8 @@ def finetune(task, model, tokenizer, config, run_info=None):
 
     Args:
         task: a `Task`.
-        model: an `Encoder` (a new head is added) or a `TaskModel` (kept as it
+        model: an encoder (an `Encoder` or a headless `BiLSTMStudent`; a new
+            head is added) or a `TaskModel` (kept as it
             is when it fits the task's labels, else its encoder gets a new head).
         tokenizer: a `TaskTokenizer` or anything it accepts.
         config: a `FinetuneConfig`.
@@ -209,7 +209,8 @@ def summarize(results, task_model):
     if results.get("label_names"):
         lines.append(f"Labels: {results['label_names']}")
     lines.append(f"Model: {type(task_model).__name__} on a {enc.model_type} encoder "
-                 f"({enc.num_hidden_layers} layers, hidden {enc.hidden_size}, "
+                 f"({enc.num_hidden_layers} layer{'s' if enc.num_hidden_layers != 1 else ''}, "
+                 f"hidden {enc.hidden_size}, "
                  f"{params / 1e6:.2f}M parameters)"
                  + (f" from {info['init_checkpoint']}" if info.get("init_checkpoint") else "")
                  + ("; new head" if results["new_head"] else "; head reused"))

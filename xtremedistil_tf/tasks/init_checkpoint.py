@@ -40,17 +40,19 @@ def load_init_checkpoint(path, tokenizer_dir=None, max_seq_length=None):
 
     Args:
         path: an HF checkpoint folder (`config.json` + weights), a `.keras`
-            file holding an `Encoder` or a task model, or a folder holding
-            `model.keras` (the output folder of a fine-tuning run).
+            file holding an `Encoder`, a `BiLSTMStudent` (MKD's `encoder.keras`;
+            a student with its own head keeps its body only) or a task model,
+            or a folder holding `model.keras` (the output folder of a
+            fine-tuning run).
         tokenizer_dir: tokenizer folder; default: the HF folder itself, or the
             folder beside the `.keras` file.
         max_seq_length: if given, the inputs must fit the encoder's position table.
 
-    The model is an `Encoder` or a task model; `finetune` keeps a task model's
+    The model is an encoder (`Encoder`, headless `BiLSTMStudent`) or a task model;
+    `finetune` keeps a task model's
     head when it fits the task and otherwise puts a new head on its encoder.
     """
-    from xtremedistil_tf.models.encoder import Encoder
-    from xtremedistil_tf.models.task_model import TaskModel
+    from xtremedistil_tf.models import ENCODER_TYPES, BiLSTMStudent, TaskModel
 
     path = os.fspath(path)
     if os.path.isdir(path) and os.path.isfile(os.path.join(path, "model.keras")):
@@ -58,20 +60,19 @@ def load_init_checkpoint(path, tokenizer_dir=None, max_seq_length=None):
     if path.endswith(".keras"):
         if not os.path.isfile(path):
             raise ValueError(f"--init_checkpoint={path!r} does not exist.")
-        # Registers the task model classes with Keras before loading.
-        import xtremedistil_tf.models.question_answerer  # noqa: F401
-        import xtremedistil_tf.models.sequence_classifier  # noqa: F401
-        import xtremedistil_tf.models.token_classifier  # noqa: F401
-
+        # Importing xtremedistil_tf.models above registered its classes with Keras.
         try:
             model = keras.models.load_model(path)
         except (TypeError, ValueError) as err:
             raise ValueError(f"Could not load the Keras model {path!r} ({err}); "
                              "--init_checkpoint needs a .keras file saved from an "
-                             "xtremedistil_tf Encoder or task model.") from err
-        if not isinstance(model, (Encoder, TaskModel)):
-            raise ValueError(f"{path!r} holds a {type(model).__name__}, not an Encoder or a "
-                             "task model of this package.")
+                             "xtremedistil_tf Encoder, BiLSTMStudent or task model.") from err
+        if isinstance(model, BiLSTMStudent):
+            model = model.without_head()
+        if not isinstance(model, (*ENCODER_TYPES, TaskModel)):
+            raise ValueError(f"{path!r} holds a {type(model).__name__}, not an Encoder, a "
+                             "BiLSTMStudent or a task model of this package (from an MKD run "
+                             "pass its encoder.keras).")
         tokenizer = _load_tokenizer(tokenizer_dir or os.path.dirname(os.path.abspath(path)),
                                     path)
     else:
@@ -80,14 +81,15 @@ def load_init_checkpoint(path, tokenizer_dir=None, max_seq_length=None):
         model, tokenizer = from_hf(path, load_tokenizer=tokenizer_dir is None)
         if tokenizer_dir is not None:
             tokenizer = _load_tokenizer(tokenizer_dir, path)
-    encoder = model if isinstance(model, Encoder) else model.encoder
+    encoder = model if isinstance(model, ENCODER_TYPES) else model.encoder
     if tokenizer.vocab_size > encoder.config.vocab_size:
         source = tokenizer_dir or (os.path.dirname(os.path.abspath(path))
                                    if path.endswith(".keras") else path)
         raise ValueError(f"The tokenizer in {source!r} has {tokenizer.vocab_size} tokens but "
                          f"the encoder of {path!r} embeds only {encoder.config.vocab_size}; "
                          "pass --tokenizer with the tokenizer the model was trained with.")
-    if max_seq_length is not None and max_seq_length > encoder.config.max_sequence_length:
+    limit = encoder.config.max_sequence_length  # None: no position table (a BiLSTM)
+    if max_seq_length is not None and limit is not None and max_seq_length > limit:
         raise ValueError(f"--max_seq_length={max_seq_length} is longer than the "
                          f"{encoder.config.max_sequence_length} positions the encoder of "
                          f"{path!r} embeds; use at most that.")

@@ -1,5 +1,4 @@
 """Extractive question answering: SQuAD v1.1 and v2.0 from local JSON or TFDS."""
-import math
 import os
 
 from xtremedistil_tf.models.question_answerer import QuestionAnswerer
@@ -7,12 +6,15 @@ from xtremedistil_tf.tasks import losses
 from xtremedistil_tf.tasks.data.examples import QAExample
 from xtremedistil_tf.tasks.data.squad_reader import read_squad_json
 from xtremedistil_tf.tasks.data.tfds_loader import load_tfds
-from xtremedistil_tf.tasks.metrics.squad_metrics import (squad_v1_metrics, squad_v2_metrics,
-                                                         tune_null_threshold)
+from xtremedistil_tf.tasks.metrics.squad_metrics import (best_null_thresholds,
+                                                         squad_v1_metrics, squad_v2_metrics)
 from xtremedistil_tf.tasks.squad_features import build_squad_features
 from xtremedistil_tf.tasks.squad_postprocess import squad_nbest
 from xtremedistil_tf.tasks.task import Task
 from xtremedistil_tf.utils.atomic_io import write_json
+
+# The null-score difference of a question without any valid span (JSON has no infinity).
+_NO_SPAN = 1e9
 
 
 class SquadTask(Task):
@@ -23,14 +25,19 @@ class SquadTask(Task):
     over all windows (n-best search, at most `max_answer_length` tokens, start
     token judged in the window where it has most context). For v2.0 the first
     token scores "no answer": a question is answered '' when that score beats
-    the best span by more than `null_score_threshold`, which (when `None`) is
-    tuned on dev for the best F1, as the official script's `best_f1` does.
+    the best span by more than `null_score_threshold` (fixed, 0.0 by default
+    as in BERT's and HF's SQuAD scripts). `exact`/`f1` (the `score` that
+    selects the epoch) are those of the fixed threshold; `best_exact`/`best_f1`
+    and their `_thresh` are tuned on the same dev set, as the official v2.0
+    script reports them with `--na-prob-file null_odds.json`: optimistic, not
+    a held-out result.
 
     Local files: `train-v1.1.json` / `dev-v1.1.json` (or `-v2.0`) in
     `config.data_dir`, or `train_file` / `eval_file`. TFDS: `squad/v1.1`,
     `squad/v2.0`. Metrics are the official ones, in percent. Predictions go to
     `predictions.json` (official format), `nbest_predictions.json` and, for
-    v2.0, `null_odds.json`.
+    v2.0, `null_odds.json` (per question id, no-answer score minus best span
+    score: the official script's `--na-prob-file`).
 
     Args:
         name: "squad_v1" or "squad_v2".
@@ -107,16 +114,14 @@ class SquadTask(Task):
             metrics = squad_v1_metrics(gold, spans)
             metrics["score"] = metrics["f1"]
             return metrics, predictions
-        # No span at all means only "no answer" remains: an infinitely strong null.
-        diffs = {q: (null - entries[0]["score"]) if entries else math.inf
+        # No span at all leaves only "no answer": the strongest null JSON can hold.
+        diffs = {q: min(null - entries[0]["score"], _NO_SPAN) if entries else _NO_SPAN
                  for q, (entries, null) in nbest.items()}
-        tuned = tune_null_threshold(gold, spans, diffs)
         threshold = c.null_score_threshold
-        if threshold is None:
-            threshold = tuned["best_f1_thresh"]
         answers = {q: "" if diffs[q] > threshold else spans[q] for q in spans}
         metrics = squad_v2_metrics(gold, answers)
-        metrics.update(tuned)
+        # Scored on exactly what predictions.json and null_odds.json will hold.
+        metrics.update(best_null_thresholds(gold, answers, diffs))
         metrics["null_score_threshold"] = threshold
         metrics["score"] = metrics["f1"]
         predictions.update(answers=answers, null_diffs=diffs)
@@ -130,8 +135,7 @@ class SquadTask(Task):
         write_json(paths[1], predictions["nbest"])
         if self.version_2:
             paths.append(os.path.join(folder, f"{prefix}null_odds.json"))
-            write_json(paths[2], {q: (d if math.isfinite(d) else 1e9)
-                                  for q, d in predictions["null_diffs"].items()})
+            write_json(paths[2], predictions["null_diffs"])
         return paths
 
     def describe(self):

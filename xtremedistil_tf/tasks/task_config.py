@@ -1,5 +1,6 @@
 """What a task reads and how it turns text into model inputs."""
 import dataclasses
+import math
 
 DATA_SOURCES = ("local", "tfds")
 FILE_FORMATS = ("tsv", "csv", "jsonl")
@@ -35,7 +36,9 @@ class TaskConfig:
         max_answer_length: QA, longest answer span in tokens.
         n_best_size: QA, start and end candidates kept per window.
         null_score_threshold: SQuAD v2, answer '' when the no-answer score
-            beats the best span by more than this; `None` tunes it on dev.
+            beats the best span by more than this (0.0 as in BERT's and HF's
+            SQuAD scripts). The headline `exact`/`f1` use it; the dev-tuned
+            `best_exact`/`best_f1` are reported beside them.
         tag_scheme: NER tagging scheme for strict entity scoring, "IOB2" (= "BIO")
             or "IOBES"; "auto" picks IOBES when the tags hold E- or S-.
         language: NER language for TFDS `wikiann/<language>` and XTREME PAN-X.
@@ -60,7 +63,7 @@ class TaskConfig:
     max_query_length: int = 64
     max_answer_length: int = 30
     n_best_size: int = 20
-    null_score_threshold: float | None = None
+    null_score_threshold: float = 0.0
     tag_scheme: str = "auto"
     language: str = "en"
 
@@ -82,6 +85,12 @@ class TaskConfig:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ValueError(f"{name}={value!r} must be a positive integer or None (all).")
+        threshold = self.null_score_threshold
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or \
+                not math.isfinite(threshold):
+            raise ValueError(f"null_score_threshold={threshold!r} must be a finite number "
+                             "(0.0 as BERT and HF; the dev-tuned threshold is reported as "
+                             "best_f1_thresh).")
         return self
 
     def replace(self, **changes):

@@ -5,7 +5,7 @@ import keras
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-from xtremedistil_tf.tokenizers import _backends, _graph_ops
+from xtremedistil_tf.tokenizers import _backends, _graph_offsets, _graph_ops
 from xtremedistil_tf.tokenizers._char_table import bert_char_table
 
 GRAPH_FAMILIES = ("wordpiece", "sentencepiece")
@@ -130,10 +130,15 @@ class GraphTokenizer(keras.layers.Layer):
                     f"tflite_compatible=True cannot reproduce strip_accents={strip_accents} "
                     f"with do_lower_case={self.do_lower_case} or tokenize_chinese_chars="
                     f"{self.tokenize_chinese_chars}; use the exact mode.")
-            self._fast_bert = tf_text.FastBertTokenizer(
+            # FastBertTokenizer's two halves, kept apart so that offsets can go through
+            # the normalizer's offset map (its own tokenize_with_offsets needs ops
+            # LiteRT lacks).
+            self._bert_normalizer = tf_text.FastBertNormalizer(
+                lower_case_nfd_strip_accents=self.do_lower_case)
+            self._bert_wordpiece = tf_text.FastWordpieceTokenizer(
                 vocab=self.vocab, suffix_indicator=continuing_subword_prefix,
                 max_bytes_per_word=self.max_input_chars_per_word, token_out_type=tf.int32,
-                unknown_token=unk_token, lower_case_nfd_strip_accents=self.do_lower_case)
+                unknown_token=unk_token)
         elif family == "wordpiece":
             tables = bert_char_table(self.do_lower_case, strip_accents, self.tokenize_chinese_chars)
             self._char_table = [tf.constant(t) for t in tables]
@@ -208,7 +213,7 @@ class GraphTokenizer(keras.layers.Layer):
             return (tf.cast(tokens.flat_values, tf.int32),
                     tf.cast(tokens.row_splits, tf.int64))
         if self.tflite_compatible:
-            tokens = self._fast_bert.tokenize(texts)
+            tokens = self._bert_wordpiece.tokenize(self._bert_normalizer.normalize(texts))
             return tokens.flat_values, tf.cast(tokens.row_splits, tf.int64)
         words, word_splits = _graph_ops.normalize_and_split_words(texts, *self._char_table)
         too_long = tf.strings.length(words, unit="UTF8_CHAR") > self.max_input_chars_per_word
@@ -250,6 +255,34 @@ class GraphTokenizer(keras.layers.Layer):
             segments = {"A": first, "B": second}
             layout = self.special_token_layout["pair"]
         return _graph_ops.assemble_and_pad(segments, layout, self.max_length, self.pad_token_id)
+
+    @property
+    def supports_offsets(self):
+        """Whether `tokenize_with_offsets` works: WordPiece only (no SentencePiece op)."""
+        return self.family == "wordpiece"
+
+    def tokenize_with_offsets(self, texts, text_pairs=None):
+        """`call`'s model inputs plus where each token came from.
+
+        Returns the dict of `call` and int32 `[batch, max_length]`
+        `token_start`, `token_end` (UTF-8 byte offsets of the token in its own
+        text, end exclusive: the original characters, case and accents
+        included) and `token_segment` (0 for `texts`, 1 for `text_pairs`), each
+        -1 on special tokens and padding. WordPiece only (`supports_offsets`).
+        """
+        if not self.supports_offsets:
+            raise ValueError(
+                f"tokenize_with_offsets needs the wordpiece family, not {self.family!r}: "
+                "tensorflow-text's FastSentencepieceTokenizer gives no offsets. Use the "
+                "token positions (start_index/end_index, tag_ids) instead.")
+        texts = _as_batch(texts)
+        text_pairs = None if text_pairs is None else _as_batch(text_pairs)
+        return _graph_offsets.tokenize_with_offsets(self, texts, text_pairs)
+
+    @staticmethod
+    def split_words(texts):
+        """Whitespace-separated words of `texts` with byte offsets; see `_graph_offsets`."""
+        return _graph_offsets.split_words(_as_batch(texts))
 
     def _num_special(self, kind):
         return sum(isinstance(item[0], int) for item in self.special_token_layout[kind])

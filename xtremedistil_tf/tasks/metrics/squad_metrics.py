@@ -86,28 +86,45 @@ def squad_v1_metrics(gold, predictions):
     return {"exact_match": _mean(exact, qids), "f1": _mean(f1, qids), "total": len(qids)}
 
 
-def best_null_threshold(scores, null_diffs, has_answer):
-    """The threshold on `null_diffs` that maximises the mean score.
+def best_null_threshold(scores, predictions, na_probs, has_answer):
+    """The best mean score over no-answer thresholds, by evaluate-v2.0.py's sweep.
 
-    A question is answered '' when its null-score difference (no-answer score
-    minus best span score) is above the threshold. Answered with its span it
-    earns `scores[qid]`; abstaining earns 1 exactly when it has no gold answer.
+    A question counts as unanswered when its `na_probs` value (no-answer
+    score minus best span score) is above the threshold; unanswered, it earns
+    1 exactly when it has no gold answer. The sweep is the official one, so
+    that `--na-prob-file` figures match it to the digit: it starts with every
+    question unanswered (threshold 0.0 if nothing beats that) and answers the
+    questions one by one in order of `na_probs`, ties in order of question id
+    (the order of a `null_odds.json` written with sorted keys). Answered, a
+    question keeps the score of its prediction *as given*: a question already
+    answered '' gains nothing; one answered with text that normalises to
+    nothing (say '.') loses its point on an unanswerable question, although
+    EM/F1 score that text as "no answer" (so `best_f1` can fall below the
+    headline `f1`); and the best is recorded after each question, even inside
+    a run of tied values.
+
+    Args:
+        scores: dict of question id to the EM or F1 (0..1) of its prediction.
+        predictions: dict of question id to the predicted string ('' = no answer).
+        na_probs: dict of question id to its null-score difference.
+        has_answer: dict of question id to whether gold has an answer.
 
     Returns `(best_score_percent, threshold)`.
     """
-    qids = sorted(scores, key=lambda q: null_diffs[q])
-    if not qids:
+    if not scores:
         raise ValueError("No questions to tune a no-answer threshold on.")
-    # Below every difference, every question abstains.
-    current = sum(0.0 if has_answer[q] else 1.0 for q in qids)
-    best, best_threshold = current, null_diffs[qids[0]] - 1.0
-    for i, qid in enumerate(qids):
-        current += scores[qid] - (0.0 if has_answer[qid] else 1.0)
-        # Equal differences flip together, so only score the end of a tie.
-        last_of_tie = i + 1 == len(qids) or null_diffs[qids[i + 1]] != null_diffs[qid]
-        if last_of_tie and current > best:
-            best, best_threshold = current, null_diffs[qid]
-    return 100.0 * best / len(qids), float(best_threshold)
+    current = sum(0.0 if has_answer[q] else 1.0 for q in scores)
+    best, best_threshold = current, 0.0
+    for qid in sorted(sorted(na_probs), key=lambda q: na_probs[q]):
+        if qid not in scores:
+            continue
+        if has_answer[qid]:
+            current += scores[qid]
+        elif predictions[qid]:
+            current -= 1.0
+        if current > best:
+            best, best_threshold = current, na_probs[qid]
+    return 100.0 * best / len(scores), float(best_threshold)
 
 
 def squad_v2_metrics(gold, predictions):
@@ -132,21 +149,28 @@ def squad_v2_metrics(gold, predictions):
     return out
 
 
-def tune_null_threshold(gold, span_predictions, null_diffs):
-    """Best EM and F1 over no-answer thresholds, as the official v2 script reports.
+def best_null_thresholds(gold, predictions, na_probs):
+    """`best_exact`, `best_f1` and their thresholds, as evaluate-v2.0.py reports them
+    when given `na_probs` through `--na-prob-file` (see `best_null_threshold`).
 
     Args:
         gold: dict of question id to its gold answer strings.
-        span_predictions: dict of question id to the best non-empty span.
-        null_diffs: dict of question id to no-answer score minus best span score.
+        predictions: dict of question id to the predicted string ('' = no answer),
+            the contents of `predictions.json`.
+        na_probs: dict of question id to no-answer score minus best span score,
+            the contents of `null_odds.json`.
 
     Returns `best_exact`, `best_exact_thresh`, `best_f1`, `best_f1_thresh`.
     """
-    exact, f1 = _question_scores(gold, span_predictions)
+    exact, f1 = _question_scores(gold, predictions)
+    missing = sorted(set(gold) - set(na_probs))
+    if missing:
+        raise ValueError(f"No null-score difference for question id {missing[0]!r}; "
+                         "na_probs needs one for every gold question.")
     has_answer = _has_answer(gold)
-    diffs = {q: float(null_diffs[q]) for q in gold}
-    best_exact, exact_thresh = best_null_threshold(exact, diffs, has_answer)
-    best_f1, f1_thresh = best_null_threshold(f1, diffs, has_answer)
+    na_probs = {q: float(v) for q, v in na_probs.items()}
+    best_exact, exact_thresh = best_null_threshold(exact, predictions, na_probs, has_answer)
+    best_f1, f1_thresh = best_null_threshold(f1, predictions, na_probs, has_answer)
     return {"best_exact": best_exact, "best_exact_thresh": exact_thresh,
             "best_f1": best_f1, "best_f1_thresh": f1_thresh}
 
