@@ -100,6 +100,7 @@ def _random_twin(out, hf_student):
 
 def _finetune(out, label, checkpoint, name):
     folder = os.path.join(out, "target", f"{name}_{label}")
+    os.makedirs(os.path.dirname(folder), exist_ok=True)
     done = folder + ".done.json"
     if os.path.exists(done):  # finished by an earlier, interrupted run of this experiment
         with open(done, encoding="utf-8") as f:
