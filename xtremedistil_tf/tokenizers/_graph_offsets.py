@@ -50,14 +50,7 @@ def _with_offsets(layer, texts):
     if layer._special_pattern is None:
         return _plain_with_offsets(layer, texts)
     # As GraphTokenizer._tokenize, plus where each piece starts in its text.
-    escaped = tf.strings.regex_replace(texts, "\\x00", "\x00\x01")
-    marked = tf.strings.regex_replace(
-        escaped, f"({layer._special_pattern})", "\x00\x02\\1\x00\x02")
-    pieces = tf.strings.split(marked, sep="\x00\x02")
-    flat = tf.strings.regex_replace(pieces.flat_values, "\\x00\\x01", "\x00")
-    matches = tf.equal(flat[:, None], layer._special_strings[None, :])
-    special_id = tf.where(tf.reduce_any(matches, axis=1),
-                          tf.gather(layer._special_ids, tf.argmax(matches, axis=1)), -1)
+    pieces, flat, special_id = layer._split_specials(texts)
     piece_bytes = tf.cast(tf.strings.length(flat), tf.int64)
     cumulative = tf.cumsum(piece_bytes, exclusive=True)
     piece_splits = tf.cast(pieces.row_splits, tf.int64)

@@ -45,14 +45,11 @@ def take_rows(values, splits, new_lengths, fill=None):
     return out, new_splits
 
 
-def normalize_and_split_words(texts, run_starts, run_modes, run_rows, rows):
-    """BERT normalization + pre-tokenization of strings `[N]`.
+def _map_codepoints(flat, run_starts, run_modes, run_rows, rows):
+    """Each code point's normalized code points, `width` per input, -1 for none.
 
-    Returns `(words, splits)`: the words of all texts and where each text's start.
+    Returns `(mapped, width)`: `mapped` is flat `[len(flat) * width]`.
     """
-    codepoints = tf.strings.unicode_decode(texts, "UTF-8", errors="replace",
-                                           replacement_char=0xFFFD)
-    flat, splits = codepoints.flat_values, codepoints.row_splits
     run = tf.searchsorted(run_starts, flat, side="right") - 1
     mode = tf.gather(run_modes, run)[:, None]
     width = rows.shape[1]
@@ -63,6 +60,18 @@ def normalize_and_split_words(texts, run_starts, run_modes, run_rows, rows):
     from_rows = tf.gather(rows, tf.gather(run_rows, run))
     mapped = tf.reshape(
         tf.where(mode == IDENTITY, identity, tf.where(mode == SPACED, spaced, from_rows)), [-1])
+    return mapped, width
+
+
+def normalize_and_split_words(texts, run_starts, run_modes, run_rows, rows):
+    """BERT normalization + pre-tokenization of strings `[N]`.
+
+    Returns `(words, splits)`: the words of all texts and where each text's start.
+    """
+    codepoints = tf.strings.unicode_decode(texts, "UTF-8", errors="replace",
+                                           replacement_char=0xFFFD)
+    flat, splits = codepoints.flat_values, codepoints.row_splits
+    mapped, width = _map_codepoints(flat, run_starts, run_modes, run_rows, rows)
     keep = mapped >= 0
     normalized = tf.strings.unicode_encode(
         tf.RaggedTensor.from_row_splits(tf.boolean_mask(mapped, keep),
@@ -165,16 +174,7 @@ def normalize_and_split_words_with_offsets(texts, run_starts, run_modes, run_row
     next_start = tf.gather(tf.concat([starts, tf.zeros([1], starts.dtype)], 0), index + 1)
     ends = tf.where(is_last, tf.gather(tf.cast(tf.strings.length(texts), tf.int64), row),
                     next_start)
-    run = tf.searchsorted(run_starts, flat, side="right") - 1
-    mode = tf.gather(run_modes, run)[:, None]
-    width = rows.shape[1]
-    none = -tf.ones_like(flat)
-    space = tf.fill(tf.shape(flat), 32)
-    identity = tf.stack([flat] + [none] * (width - 1), axis=1)
-    spaced = tf.stack([space, flat, space] + [none] * (width - 3), axis=1)
-    from_rows = tf.gather(rows, tf.gather(run_rows, run))
-    mapped = tf.reshape(
-        tf.where(mode == IDENTITY, identity, tf.where(mode == SPACED, spaced, from_rows)), [-1])
+    mapped, width = _map_codepoints(flat, run_starts, run_modes, run_rows, rows)
     keep = mapped >= 0
     kept = tf.boolean_mask(mapped, keep)
     kept_source = tf.boolean_mask(tf.range(tf.size(mapped, out_type=tf.int64)) // width, keep)

@@ -223,12 +223,11 @@ class GraphTokenizer(keras.layers.Layer):
         piece_splits = tf.cast(pieces.row_splits, tf.int64)
         return pieces.flat_values, tf.gather(piece_splits, word_splits)
 
-    def _tokenize(self, texts):
-        if self._special_pattern is None:
-            return self._tokenize_plain(texts)
-        # Split around added tokens with core string ops (tensorflow-text's
-        # regex_split stops at NUL and has no TFLite kernel). Escape NUL as
-        # NUL+\x01 so that NUL+\x02 can only be the marker we insert.
+    def _split_specials(self, texts):
+        """Splits texts around added tokens: `(pieces, flat pieces, special id or -1)`."""
+        # Core string ops only (tensorflow-text's regex_split stops at NUL and has no
+        # TFLite kernel). Escape NUL as NUL+\x01 so that NUL+\x02 can only be the
+        # marker we insert.
         escaped = tf.strings.regex_replace(texts, "\\x00", "\x00\x01")
         marked = tf.strings.regex_replace(
             escaped, f"({self._special_pattern})", "\x00\x02\\1\x00\x02")
@@ -237,6 +236,12 @@ class GraphTokenizer(keras.layers.Layer):
         matches = tf.equal(flat[:, None], self._special_strings[None, :])
         special_id = tf.where(tf.reduce_any(matches, axis=1),
                               tf.gather(self._special_ids, tf.argmax(matches, axis=1)), -1)
+        return pieces, flat, special_id
+
+    def _tokenize(self, texts):
+        if self._special_pattern is None:
+            return self._tokenize_plain(texts)
+        pieces, flat, special_id = self._split_specials(texts)
         values, splits = self._tokenize_plain(flat)
         lengths = tf.where(special_id >= 0, tf.ones_like(splits[1:]), _graph_ops.lengths_of(splits))
         values, splits = _graph_ops.take_rows(values, splits, lengths, fill=special_id)
