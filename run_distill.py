@@ -45,8 +45,8 @@ flags_common.define_flags(FLAGS, __name__, jit_compile=False, temperature=1.0, p
 flags.DEFINE_string("source_task", "", "Task transfer: the teacher's task (sst2, mnli, stsb, "
                     "conll2003, wikiann, ...); its labelled data joins the transfer set and its "
                     "dev split scores. Empty: task-agnostic distillation.")
-flags.DEFINE_string("transfer_data", "builtin:python_docs",
-                    "Transfer text: a .txt/.tsv file, builtin:python_docs or "
+flags.DEFINE_string("transfer_data", "builtin:wikipedia",
+                    "Transfer text: a .txt/.tsv file, builtin:python_docs, builtin:wikipedia or "
                     "tfds:<name>:<split>:<features>; the augmentation text with --source_task.")
 flags.DEFINE_integer("augmentation_examples", 0, "Task transfer: unlabelled examples made "
                      "from --transfer_data (sentence pairs for a pair task, word-split "

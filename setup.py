@@ -34,6 +34,9 @@ setup(
         # GLUE metrics, the quality probes and the export dev metric.
         "scikit-learn>=1.3",
         "scipy>=1.9",
+        # Only for its test data: the English Wikipedia excerpt that
+        # --transfer_data=builtin:wikipedia (the default recipe's text) reads; never imported.
+        "gensim>=4.0,<5",
         # NER entity F1 (strict and conlleval modes).
         "seqeval>=1.2.2",
         # SentencePiece (XLM-R style) tokenizers, host side and in-graph; we read its

@@ -36,7 +36,7 @@ def test_shipped_flagfiles_build_valid_configs(parse, path):
 
 def test_default_recipe(parse):
     config = parse("--flagfile=flags/l6h256.cfg")
-    assert config.teacher == "minilm" and config.transfer_data == "builtin:python_docs"
+    assert config.teacher == "minilm" and config.transfer_data == "builtin:wikipedia"
     assert [s.name for s in config.stages] == ["logits"]
     assert config.student_init == "etd_impt"
     assert dict(config.stages[0].losses) == {"pooled_similarity": 10.0, "pooled_cosine": 1.0}

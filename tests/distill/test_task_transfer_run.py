@@ -64,6 +64,9 @@ def test_task_transfer_with_a_fine_tuned_teacher(task_root, tmp_path):
     assert code == 0, output[-3000:]
     assert "Teacher: fine-tuning" in output
     assert "Distillation summary (task transfer from sst2)" in output
+    summary = output[output.index("Distillation summary"):]
+    positions = [summary.index(f"stage {name}:") for name in ("representation", "logits", "labels")]
+    assert positions == sorted(positions), "the summary lists the stages in the order they ran"
     metrics = json.loads((out / "metrics.json").read_text())
 
     # The teacher was fine-tuned into the output folder; every model is scored on dev.

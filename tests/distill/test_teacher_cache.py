@@ -1,4 +1,6 @@
 """The teacher cache: same numbers as the live teacher, reused when valid, never when stale."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -12,7 +14,7 @@ LOSSES = {"pooled_mse": 1.0, "pooled_cosine": 1.0, "hidden_mse": 1.0}
 def _build(tmp_path, distiller, inputs, logs):
     return TeacherCache.build(
         str(tmp_path), distiller.teacher_targets, inputs, distiller.teacher_keys,
-        fingerprint_variables(distiller.teacher.variables), token_dtype="float32",
+        fingerprint_variables(distiller.teacher.weights), token_dtype="float32",
         batch_size=4, shard_size=5, log=logs.append)
 
 
@@ -106,10 +108,22 @@ def test_fingerprint_follows_the_weights_not_the_layer_names(tmp_path):
     other_names = Encoder(teacher.config, name="renamed")
     other_names.build()
     other_names.set_weights(teacher.get_weights())
-    assert [v.path for v in other_names.variables] != [v.path for v in teacher.variables]
-    expected = fingerprint_variables(teacher.variables)
-    assert fingerprint_variables(reloaded.variables) == expected
-    assert fingerprint_variables(other_names.variables) == expected
-    changed = teacher.variables[3]
+    assert [v.path for v in other_names.weights] != [v.path for v in teacher.weights]
+    expected = fingerprint_variables(teacher.weights)
+    assert fingerprint_variables(reloaded.weights) == expected
+    assert fingerprint_variables(other_names.weights) == expected
+    # Dropout seed states are in `variables`, not in `weights`: random per instance and
+    # advanced by every training-mode call, so a teacher fine-tuned in this process must
+    # not be keyed by them, or it misses the cache of the same teacher read back.
+    dropping = Encoder(dataclasses.replace(teacher.config, hidden_dropout_prob=0.1,
+                                           attention_probs_dropout_prob=0.1))
+    dropping.build()
+    dropping.set_weights(teacher.get_weights())
+    seeds_before = fingerprint_variables(dropping.variables)
+    ids = np.arange(2 * 7).reshape(2, 7) % teacher.config.vocab_size
+    dropping({"input_ids": ids, "attention_mask": np.ones_like(ids)}, training=True)
+    assert fingerprint_variables(dropping.variables) != seeds_before
+    assert fingerprint_variables(dropping.weights) == expected
+    changed = teacher.weights[3]
     changed.assign(changed.numpy() + 1e-3)
-    assert fingerprint_variables(teacher.variables) != expected
+    assert fingerprint_variables(teacher.weights) != expected

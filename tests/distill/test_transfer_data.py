@@ -5,7 +5,7 @@ import pytest
 from tests.distill import helpers
 from xtremedistil_tf.distill.student_builder import check_same_vocab
 from xtremedistil_tf.distill.transfer_data import (
-    load_transfer_texts, python_docs_texts, split_indices)
+    load_transfer_texts, prose_examples, python_docs_texts, split_indices)
 from xtremedistil_tf.tokenizers import Tokenizer
 
 
@@ -18,6 +18,17 @@ def test_builtin_python_docs_is_english_prose():
     assert len(set(texts)) == len(texts)
 
 
+def test_prose_is_packed_by_whole_sentences():
+    text = ("One two three four five six. Seven eight nine ten eleven twelve. Short one.\n"
+            "    indented code is dropped\n\nA second paragraph has seven words here.")
+    assert prose_examples(text, words_per_example=6) == [
+        "One two three four five six.", "Seven eight nine ten eleven twelve.",
+        "A second paragraph has seven words here."]
+    assert prose_examples(text, words_per_example=12) == [
+        "One two three four five six. Seven eight nine ten eleven twelve.",
+        "A second paragraph has seven words here."]
+
+
 def test_missing_and_empty_files(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         load_transfer_texts(str(tmp_path / "missing.txt"))
@@ -26,7 +37,7 @@ def test_missing_and_empty_files(tmp_path):
     with pytest.raises(ValueError, match="holds no text"):
         load_transfer_texts(str(empty))
     with pytest.raises(ValueError, match="Unknown builtin"):
-        load_transfer_texts("builtin:wikipedia")
+        load_transfer_texts("builtin:encyclopedia")
 
 
 def test_tsv_with_pairs_and_labels(tmp_path):

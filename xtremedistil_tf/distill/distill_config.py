@@ -60,7 +60,8 @@ class DistillConfig:
             in the glue_data layout or CoNLL files, or "tfds").
         transfer_data: unlabelled text: a `.txt` file (one text per line), a
             `.tsv` (text, optional second text, optional integer label),
-            "builtin:python_docs" (English prose shipped with CPython), or
+            "builtin:python_docs" (English prose shipped with CPython),
+            "builtin:wikipedia" (the English Wikipedia excerpt gensim ships), or
             "tfds:<name>/<config>:<split>:<text feature>[,<feature2>]". With
             `source_task` it is the augmentation text.
         augmentation_examples: task transfer: unlabelled examples made from
@@ -110,7 +111,7 @@ class DistillConfig:
     source_task: str = ""
     data_dir: str = ""
     data_source: str = "local"
-    transfer_data: str = "builtin:python_docs"
+    transfer_data: str = "builtin:wikipedia"
     augmentation_examples: int = 0
     max_train_samples: int | None = None
     max_eval_samples: int | None = None

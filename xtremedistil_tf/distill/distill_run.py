@@ -140,7 +140,7 @@ def run_distillation(config, flags_text=None, log=print, verbose=True, on_evalua
         keys = sorted(set().union(*cached))
         cache = TeacherCache.build(
             cache_root, functools.partial(distiller.teacher_targets, keys=keys), data.inputs, keys,
-            fingerprint_variables(teacher.variables), config.teacher_cache_dtype, log=log,
+            fingerprint_variables(teacher.weights), config.teacher_cache_dtype, log=log,
             scratch_root=scratch.name if scratch is not None else None)
 
     # Every worker reads the shared folder; only the chief's saves land in it.

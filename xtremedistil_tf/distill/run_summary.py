@@ -50,8 +50,10 @@ def _stage_lines(name, stage):
 def format_summary(metrics, config):
     mode = f"task transfer from {config.source_task}" if config.source_task else "task-agnostic"
     lines = ["", "=" * 72, f"Distillation summary ({mode})", "=" * 72]
-    for name, stage in metrics["stages"].items():
-        lines.extend(_stage_lines(name, stage))
+    # In the order they ran: metrics.json (and a resumed run's state) sort their keys.
+    order = [stage.name for stage in config.stages if stage.name in metrics["stages"]]
+    for name in order + sorted(set(metrics["stages"]) - set(order)):
+        lines.extend(_stage_lines(name, metrics["stages"][name]))
     params = metrics["params"]
     lines.append(f"parameters: teacher {params['teacher']:,}, student {params['student']:,} "
                  f"(student/teacher {params['student'] / params['teacher']:.2f})")

@@ -18,7 +18,8 @@ def fingerprint_variables(variables):
     """sha256 of the variables' shapes, dtypes and values, in order: changes whenever any
     weight does. Not their paths: Keras numbers layer names per process, so a teacher
     loaded again (e.g. a fine-tuned teacher read back from model.keras on rerun) would
-    miss its own cache."""
+    miss its own cache. Pass a model's `weights`, not its `variables`: those also hold
+    the dropout seed generators' state, which moves with every training step."""
     digest = hashlib.sha256()
     for variable in variables:
         value = np.ascontiguousarray(variable.numpy())
@@ -86,7 +87,7 @@ class TeacherCache:
             teacher_fn: maps an input dict batch to a dict of the `keys`.
             inputs: dict of numpy arrays `[num_examples, seq]` (the token ids).
             keys: teacher output keys to store (see `output_spec.extract`).
-            teacher_fingerprint: `fingerprint_variables(teacher.variables)`.
+            teacher_fingerprint: `fingerprint_variables(teacher.weights)`.
             token_dtype: storage dtype of per-token outputs (hidden states,
                 and logits with one row per token, as a tagger's); per-example
                 outputs (a classifier's logits, sentence vectors) stay float32.

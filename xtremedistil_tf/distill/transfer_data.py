@@ -8,12 +8,12 @@ import sysconfig
 
 import numpy as np
 
+from xtremedistil_tf.distill.wikipedia_texts import wikipedia_texts
 from xtremedistil_tf.utils.text_files import read_text
 
-BUILTIN_SOURCES = ("python_docs",)
 # Packs sentences into examples of about this many words: long enough to fill a
 # 64-token window, short enough that little is cut off.
-_WORDS_PER_EXAMPLE = 40
+WORDS_PER_EXAMPLE = 40
 
 
 @dataclasses.dataclass
@@ -33,8 +33,12 @@ class TransferTexts:
         return TransferTexts(pick(self.texts), pick(self.text_pairs), labels)
 
 
-def _prose_examples(text):
-    """Paragraphs of `text` without code (indented) or headings, packed into examples."""
+def prose_examples(text, words_per_example=WORDS_PER_EXAMPLE):
+    """Paragraphs of `text` without code (indented) or headings, packed into examples.
+
+    Whole sentences are joined until an example has `words_per_example` words; a
+    paragraph's leftover of at least 6 words is an example too.
+    """
     paragraphs, current = [], []
     for line in text.splitlines() + [""]:
         stripped = line.strip()
@@ -52,7 +56,7 @@ def _prose_examples(text):
         chunk = []
         for sentence in re.split(r"(?<=[.!?])\s+", paragraph):
             chunk.append(sentence)
-            if sum(len(s.split()) for s in chunk) >= _WORDS_PER_EXAMPLE:
+            if sum(len(s.split()) for s in chunk) >= words_per_example:
                 examples.append(" ".join(chunk))
                 chunk = []
         if chunk and sum(len(s.split()) for s in chunk) >= 6:
@@ -86,7 +90,7 @@ def python_docs_texts():
     The language reference `help()` shows (`pydoc_data.topics`, about 460k
     characters) and the docstrings of the standard library (about 1.5M
     characters). Code, doctests and headings are dropped; sentences are packed
-    into examples of about `_WORDS_PER_EXAMPLE` words; duplicates are removed.
+    into examples of about `WORDS_PER_EXAMPLE` words; duplicates are removed.
     """
     from pydoc_data import topics
 
@@ -94,18 +98,27 @@ def python_docs_texts():
     sources.extend(_stdlib_docstrings())
     seen, examples = set(), []
     for text in sources:
-        for example in _prose_examples(text):
+        for example in prose_examples(text):
             if example not in seen:
                 seen.add(example)
                 examples.append(example)
     return examples
 
 
+def wikipedia_examples():
+    """The Wikipedia excerpt that ships with gensim, packed like the Python docs."""
+    return wikipedia_texts(prose_examples)
+
+
+# builtin:<name> transfer sources: text every install has, read without network.
+BUILTIN_SOURCES = {"python_docs": python_docs_texts, "wikipedia": wikipedia_examples}
+
+
 def _read_file(path):
     if not os.path.isfile(path):
         raise ValueError(
             f"transfer_data file {path!r} does not exist; give a .txt/.tsv file (relative "
-            "paths are from the repository root) or builtin:python_docs.")
+            "paths are from the repository root), builtin:python_docs or builtin:wikipedia.")
     # read_text names the file and line of a byte that is not UTF-8.
     lines = [line.rstrip("\r") for line in read_text(path).split("\n") if line.strip()]
     if not path.endswith(".tsv"):
@@ -150,8 +163,8 @@ def load_transfer_texts(source, max_examples=0):
     if source.startswith("builtin:"):
         name = source[len("builtin:"):]
         if name not in BUILTIN_SOURCES:
-            raise ValueError(f"Unknown builtin transfer data {name!r}; valid: {list(BUILTIN_SOURCES)}.")
-        data = TransferTexts(python_docs_texts())
+            raise ValueError(f"Unknown builtin transfer data {name!r}; valid: {sorted(BUILTIN_SOURCES)}.")
+        data = TransferTexts(BUILTIN_SOURCES[name]())
     elif source.startswith("tfds:"):
         data = _read_tfds(source[len("tfds:"):])
     else:

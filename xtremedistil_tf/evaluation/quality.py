@@ -24,6 +24,7 @@ embedding loop is ours. Inputs are sorted by length and padded per batch, so
 cost follows the real token count.
 """
 import dataclasses
+import warnings
 
 import numpy as np
 import tensorflow as tf
@@ -140,8 +141,12 @@ def _probe_accuracy(train_x, train_y, dev_x, dev_y, seed):
     spread = train_x.std(axis=0)
     keep = spread > 1e-6 * max(float(spread.max()), 1e-12)
     probe = make_pipeline(StandardScaler(), LogisticRegressionCV(
-        Cs=[0.01, 0.1, 1.0], cv=3, max_iter=2000, random_state=seed))
-    probe.fit(train_x[:, keep], train_y)
+        Cs=[0.01, 0.1, 1.0], cv=3, max_iter=2000, random_state=seed, scoring="accuracy"))
+    with warnings.catch_warnings():
+        # scikit-learn 1.9 announces default changes (l1_ratios, fitted attributes) on
+        # every fit, several hundred lines per run; the values we pass and read are fixed.
+        warnings.simplefilter("ignore", FutureWarning)
+        probe.fit(train_x[:, keep], train_y)
     search = probe[-1]
     # Cross-validated accuracy on the training split at the chosen C: a score that
     # never saw dev, fit for choosing between models.

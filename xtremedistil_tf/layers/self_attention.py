@@ -38,8 +38,11 @@ class SelfAttention(keras.layers.Layer):
         self.key = dense("key")
         self.value = dense("value")
         self.output_dense = dense("output")
+        # float32 whatever the policy: it drops the float32 probabilities before they
+        # are cast, because TensorFlow's bfloat16 random-compare-select runs element
+        # by element on CPU (several times the float32 cost over [batch, heads, seq, seq]).
         self.dropout = keras.layers.Dropout(config.attention_probs_dropout_prob,
-                                            dtype=self.dtype_policy)
+                                            dtype="float32")
 
     def build(self, input_shape=None):
         shape = (None, None, self.config.hidden_size)
@@ -68,7 +71,7 @@ class SelfAttention(keras.layers.Layer):
         # dynamic sequence length.
         logits = logits + ops.expand_dims(ops.expand_dims(mask_bias, 1), 1)
         probs = ops.softmax(logits, axis=-1)
-        weights = self.dropout(ops.cast(probs, self.compute_dtype), training=training)
+        weights = ops.cast(self.dropout(probs, training=training), self.compute_dtype)
         if head_mask is not None:
             weights = weights * ops.cast(head_mask, self.compute_dtype)[None, :, None, None]
         context = ops.matmul(weights, v)

@@ -182,7 +182,7 @@ def _task_sources(config, mkd, tasks, train_examples, all_dev_examples, tokenize
             cache = TeacherCache.build(
                 os.path.join(config.output_dir, "teacher_cache", name),
                 functools.partial(distiller.teacher_targets, keys=keys), inputs, keys,
-                fingerprint_variables(distiller.teacher.variables), log=log)
+                fingerprint_variables(distiller.teacher.weights), log=log)
         _, train[name] = _source(task, train_examples[name], tokenizer, config, pad_id,
                                  np.arange(num_train), cache, keys, with_labels)
         _, dev[name] = _source(task, dev_examples, tokenizer, config, pad_id,

@@ -1,0 +1,49 @@
+"""Self-attention under mixed precision: float32 probabilities and attention dropout."""
+import keras
+import numpy as np
+import tensorflow as tf
+
+from xtremedistil_tf import get_preset
+from xtremedistil_tf.layers import SelfAttention
+
+# batch 3, seq 7, hidden 32 (tiny preset: 4 heads).
+X = np.random.default_rng(0).normal(size=(3, 7, 32)).astype(np.float32)
+MASK = np.array([[1] * 7, [1] * 4 + [0] * 3, [1] * 6 + [0]], np.int32)
+
+
+def _attention(dtype, rate):
+    layer = SelfAttention(get_preset("tiny", attention_probs_dropout_prob=rate), dtype=dtype)
+    layer.build()
+    return layer
+
+
+def test_dropout_runs_in_float32_under_mixed_bfloat16():
+    layer = _attention("mixed_bfloat16", 0.4)
+    assert layer.compute_dtype == "bfloat16"
+    assert layer.dropout.compute_dtype == "float32"
+    output, probs, _ = layer(tf.constant(X, "bfloat16"), MASK, training=True)
+    assert output.dtype == tf.bfloat16 and probs.dtype == tf.float32
+
+
+def test_float32_dropout_draws_the_same_weights_as_a_keras_dropout_on_the_probs():
+    rate = 0.4
+    layer = _attention("float32", rate)
+    # Same seed state before each draw: the layer's dropout and a copy of it.
+    reference = keras.layers.Dropout(rate, dtype="float32")
+    reference.seed_generator.state.assign(layer.dropout.seed_generator.state.value)
+    inputs = tf.constant(X)
+    output, probs, (_, _, value) = layer(inputs, MASK, training=True)
+    weights = reference(probs, training=True)
+    assert 0 < np.mean(np.asarray(weights) == 0) < 1  # Some, not all, weights dropped.
+    heads = tf.transpose(tf.reshape(value, (3, 7, 4, 8)), (0, 2, 1, 3))
+    context = tf.reshape(tf.transpose(weights @ heads, (0, 2, 1, 3)), (3, 7, 32))
+    np.testing.assert_allclose(output, layer.output_dense(context), atol=1e-6)
+
+
+def test_mixed_bfloat16_matches_float32_without_dropout():
+    reference, mixed = _attention("float32", 0.0), _attention("mixed_bfloat16", 0.0)
+    mixed.set_weights(reference.get_weights())
+    expected, expected_probs, _ = reference(tf.constant(X), MASK)
+    output, probs, _ = mixed(tf.constant(X, "bfloat16"), MASK)
+    np.testing.assert_allclose(np.asarray(tf.cast(output, "float32")), expected, atol=0.05)
+    np.testing.assert_allclose(probs, expected_probs, atol=0.02)
