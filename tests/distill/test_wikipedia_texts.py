@@ -5,7 +5,7 @@ import importlib.util
 import pytest
 
 from xtremedistil_tf.distill import wikipedia_texts as wiki
-from xtremedistil_tf.distill.transfer_data import load_transfer_texts, prose_examples
+from xtremedistil_tf.distill.transfer_data import load_transfer_texts, wikipedia_examples
 
 _MARKUP = """{{Infobox person|name=Ada {{nowrap|Lovelace}}|born=1815}}
 '''Ada Lovelace''' was an [[England|English]] [[mathematician]].<ref name="a">{{cite book|title=X}}</ref> She wrote about the [[Analytical Engine]].<ref>Plain note.</ref>
@@ -50,10 +50,10 @@ def test_dump_keeps_articles_only_in_a_fixed_shuffled_order(tmp_path):
         ("Old name", 0, True, sentence.format(n="redirected")),
         ("River two", 0, False, sentence.format(n="two") + "\n\n" + sentence.format(n="three")),
     ])
-    texts = wiki.wikipedia_texts(prose_examples, path=path, seed=0)
+    texts = wikipedia_examples(path=path, seed=0)
     assert sorted(texts) == sorted(sentence.format(n=n) for n in ("one", "two", "three"))
-    assert texts == wiki.wikipedia_texts(prose_examples, path=path, seed=0)
-    orders = {tuple(wiki.wikipedia_texts(prose_examples, path=path, seed=s)) for s in range(6)}
+    assert texts == wikipedia_examples(path=path, seed=0)
+    orders = {tuple(wikipedia_examples(path=path, seed=s)) for s in range(6)}
     assert len(orders) > 1
 
 

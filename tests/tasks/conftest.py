@@ -1,5 +1,8 @@
 """Tiny tokenizer, encoder and data files for the task tests."""
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -16,8 +19,27 @@ WORDS = ["the", "a", "film", "movie", "plot", "actors", "was", "is", "very", "qu
 VOCAB = SPECIAL + WORDS  # 65 tokens: fits the tiny preset's 99-row embedding.
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
 def make_tokenizer():
     return Tokenizer.from_vocab(VOCAB)
+
+
+def save_checkpoint(model, folder):
+    """`model` as `folder/encoder.keras` with the tiny tokenizer beside it, as the entry
+    scripts find a checkpoint; returns the .keras path."""
+    folder.mkdir()
+    model.save(folder / "encoder.keras")
+    make_tokenizer().save(str(folder))
+    return folder / "encoder.keras"
+
+
+def run_script(script, *args):
+    """Runs `run_scripts/<script>` from the repository root on CPU, output captured."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    return subprocess.run([sys.executable, os.path.join(ROOT, "run_scripts", script), *args],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
 
 
 @pytest.fixture

@@ -1,34 +1,21 @@
 """run_scripts/run_finetune.py end to end, in a subprocess as a user runs it."""
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from tests.tasks.conftest import make_tokenizer, sentiment_rows, write_tsv
+from tests.tasks.conftest import run_script, save_checkpoint, sentiment_rows, write_tsv
 from xtremedistil_tf import Encoder, get_preset
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SCRIPT = os.path.join(ROOT, "run_scripts", "run_finetune.py")
-
-
 def _run(*args):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
-    return subprocess.run([sys.executable, SCRIPT, *args], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=600)
+    return run_script("run_finetune.py", *args)
 
 
 @pytest.fixture
 def tiny_checkpoint(tmp_path):
-    folder = tmp_path / "tiny"
     encoder = Encoder(get_preset("tiny", hidden_dropout_prob=0.0,
                                  attention_probs_dropout_prob=0.0))
     encoder.build()
-    folder.mkdir()
-    encoder.save(folder / "encoder.keras")
-    make_tokenizer().save(str(folder))
-    return folder / "encoder.keras"
+    return save_checkpoint(encoder, tmp_path / "tiny")
 
 
 @pytest.mark.slow

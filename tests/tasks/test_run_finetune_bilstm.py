@@ -1,41 +1,27 @@
 """A BiLSTM student through run_finetune.py and run_export.py, as a user runs them."""
 import json
-import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.tasks.conftest import make_tokenizer, sentiment_rows, write_tsv
+from tests.tasks.conftest import run_script, save_checkpoint, sentiment_rows, write_tsv
 from xtremedistil_tf.export.litert_model import LiteRTModel
 from xtremedistil_tf.models import BiLSTMStudent, SequenceClassifier
 from xtremedistil_tf.tokenizers import Tokenizer
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TEXTS = ["the film was very good", "it is dull", "the plot was quite bad but the actors great",
          "fine"]
-
-
-def _run(script, *args):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
-    return subprocess.run([sys.executable, os.path.join(ROOT, "run_scripts", script), *args],
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
 
 
 @pytest.fixture
 def bilstm_checkpoint(tmp_path):
     """A headless BiLSTM student as MKD saves it: encoder.keras with its tokenizer beside."""
-    folder = tmp_path / "mkd"
-    folder.mkdir()
     student = BiLSTMStudent(vocab_size=99, embedding_size=15, hidden_size=22, dropout=0.0,
                             name="encoder")
     student.build()
-    student.save(folder / "encoder.keras")
-    make_tokenizer().save(str(folder))
-    return folder / "encoder.keras"
+    return save_checkpoint(student, tmp_path / "mkd")
 
 
 @pytest.mark.slow
@@ -44,7 +30,7 @@ def test_fine_tunes_and_exports_a_bilstm_student(tmp_path, bilstm_checkpoint, da
     write_tsv(glue / "SST-2" / "train.tsv", ["sentence", "label"], sentiment_rows(160, data_rng))
     write_tsv(glue / "SST-2" / "dev.tsv", ["sentence", "label"], sentiment_rows(24, data_rng))
     out = tmp_path / "out"
-    run = _run("run_finetune.py", "--flagfile=flags/finetune/glue_sst2.cfg",
+    run = run_script("run_finetune.py", "--flagfile=flags/finetune/glue_sst2.cfg",
                f"--data_dir={glue}", f"--init_checkpoint={bilstm_checkpoint}",
                f"--output_dir={out}", "--num_train_epochs=3", "--learning_rate=3e-2",
                "--batch_size=16", "--max_seq_length=16", "--verbose=2")
@@ -57,7 +43,7 @@ def test_fine_tunes_and_exports_a_bilstm_student(tmp_path, bilstm_checkpoint, da
     assert "--init_checkpoint=" in (out / "flags.cfg").read_text()
     assert json.loads((out / "config.json").read_text())["task"] == "sst2"
 
-    export = _run("run_export.py", f"--model={out}", f"--output_dir={tmp_path / 'serving'}",
+    export = run_script("run_export.py", f"--model={out}", f"--output_dir={tmp_path / 'serving'}",
                   "--model_name=sst2_bilstm", "--formats=saved_model,litert_fp32",
                   "--max_seq_length=16")
     assert export.returncode == 0, export.stderr[-3000:]

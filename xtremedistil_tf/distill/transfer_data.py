@@ -8,7 +8,7 @@ import sysconfig
 
 import numpy as np
 
-from xtremedistil_tf.distill.wikipedia_texts import wikipedia_texts
+from xtremedistil_tf.distill.wikipedia_texts import article_texts
 from xtremedistil_tf.utils.text_files import read_text
 
 # Packs sentences into examples of about this many words: long enough to fill a
@@ -96,18 +96,21 @@ def python_docs_texts():
 
     sources = [topics.topics[name] for name in sorted(topics.topics)]
     sources.extend(_stdlib_docstrings())
-    seen, examples = set(), []
-    for text in sources:
-        for example in prose_examples(text):
-            if example not in seen:
-                seen.add(example)
-                examples.append(example)
-    return examples
+    return _unique_examples(sources)
 
 
-def wikipedia_examples():
-    """The Wikipedia excerpt that ships with gensim, packed like the Python docs."""
-    return wikipedia_texts(prose_examples)
+def _unique_examples(texts):
+    """`prose_examples` of every text, first occurrence of each kept, in order."""
+    return list(dict.fromkeys(example for text in texts for example in prose_examples(text)))
+
+
+def wikipedia_examples(path=None, seed=0):
+    """The Wikipedia excerpt that ships with gensim, packed like the Python docs, in one
+    fixed shuffled order across articles, so a `--max_train_samples` prefix covers
+    every article."""
+    examples = _unique_examples(article_texts(path))
+    order = np.random.default_rng(seed).permutation(len(examples))
+    return [examples[i] for i in order]
 
 
 # builtin:<name> transfer sources: text every install has, read without network.

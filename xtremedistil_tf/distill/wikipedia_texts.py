@@ -5,8 +5,8 @@ Wikipedia dump (211 articles, "Anarchism" to "Aristotle", CC BY-SA). It is the
 only general-domain English prose we found installed with a PyPI package, and it
 is the kind of text BERT itself was trained on. We read the file without
 importing gensim (setup.py lists it for this file alone), strip
-the wiki markup with the regular expressions below and pack sentences into
-examples like `builtin:python_docs`.
+the wiki markup with the regular expressions below; `transfer_data` packs the
+paragraphs into examples like `builtin:python_docs`.
 """
 import bz2
 import html
@@ -14,8 +14,6 @@ import importlib.util
 import os
 import re
 import xml.etree.ElementTree as ElementTree
-
-import numpy as np
 
 _EXCERPT = os.path.join(
     "test", "test_data", "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2")
@@ -98,18 +96,8 @@ def _articles(path):
                 element.clear()
 
 
-def wikipedia_texts(pack_examples, path=None, seed=0):
-    """Examples of the excerpt's prose, in one fixed shuffled order across articles.
-
-    `pack_examples(text)` turns paragraphs (separated by blank lines) into examples;
-    the shuffle makes a `--max_train_samples` prefix cover every article. `path`
-    defaults to gensim's excerpt; any bzip2 MediaWiki XML dump reads the same way.
-    """
-    seen, examples = set(), []
+def article_texts(path=None):
+    """Each article's prose as paragraphs separated by blank lines. `path` defaults
+    to gensim's excerpt; any bzip2 MediaWiki XML dump reads the same way."""
     for _, markup in _articles(path or excerpt_path()):
-        for example in pack_examples("\n\n".join(wiki_to_paragraphs(markup))):
-            if example not in seen:
-                seen.add(example)
-                examples.append(example)
-    order = np.random.default_rng(seed).permutation(len(examples))
-    return [examples[i] for i in order]
+        yield "\n\n".join(wiki_to_paragraphs(markup))
