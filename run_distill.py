@@ -40,6 +40,7 @@ flags_common.define_loop_flags(FLAGS, __name__, checkpoint_every=100, log_every=
                                global_clipnorm=1.0, teacher_cache="none")
 # Quality on real labelled tasks (teacher, start point, result, random twin side by side).
 flags_common.define_quality_flags(FLAGS, __name__, eval_tasks=(), eval_max_train_samples=2000)
+flags_common.define_flags(FLAGS, __name__, select_on_eval_tasks=True)
 flags_common.define_flags(FLAGS, __name__, jit_compile=False, temperature=1.0, pooling="mean")
 # Data of this script.
 flags.DEFINE_string("source_task", "", "Task transfer: the teacher's task (sst2, mnli, stsb, "
@@ -151,7 +152,8 @@ def build_config():
             tasks=tuple(FLAGS.eval_tasks), data_dir=FLAGS.eval_data_dir,
             data_source=FLAGS.eval_data_source, max_train_samples=FLAGS.eval_max_train_samples,
             max_seq_length=FLAGS.max_seq_length, batch_size=max(FLAGS.batch_size, 64),
-            seed=FLAGS.seed)).validate()
+            seed=FLAGS.seed),
+        select_on_eval_tasks=FLAGS.select_on_eval_tasks).validate()
 
 
 def flags_text():

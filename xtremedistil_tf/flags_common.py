@@ -143,6 +143,9 @@ _SHARED = {
                          {"enum_values": ["local", "tfds"]}),
     "eval_max_train_samples": (flags.DEFINE_integer, "Training examples per --eval_tasks "
                                "probe.", {}),
+    "select_on_eval_tasks": (flags.DEFINE_bool, "With --eval_tasks, ship the student's start "
+                             "instead of the distilled student when the start scores higher on "
+                             "the tasks' training-split probes (dev is never used to choose).", {}),
     # Export.
     "formats": (flags.DEFINE_list, "Export formats to write, comma-separated (saved_model, "
                 "litert_fp32, litert_fp16, litert_int8, ...; an unknown one is refused with "

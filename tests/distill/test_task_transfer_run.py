@@ -189,3 +189,63 @@ def test_regression_source_task(task_root, tmp_path):
     labels = metrics["stages"]["labels"]
     assert labels["teacher"] == "unused" and np.isfinite(labels["train"]["labels_ce"])
     assert labels["best_dev_loss"] <= labels["start_dev_loss"]
+
+
+def _agnostic_config(root, out, **overrides):
+    from xtremedistil_tf.distill.distill_config import DistillConfig
+    from xtremedistil_tf.distill.stage_config import StageConfig
+    from xtremedistil_tf.evaluation.quality import QualityConfig
+
+    values = dict(
+        teacher=str(root / "teacher"), transfer_data=str(root / "unlabelled.txt"),
+        student="tiny", student_init="etd_impt", importance_batches=2, max_seq_length=16,
+        batch_size=8, dev_fraction=0.2, heldout_examples=4, save_start=True,
+        stages=(StageConfig("logits", (("pooled_similarity", 1.0),), max_steps=4,
+                            learning_rate=1e-2, eval_every=0),),
+        checkpoint_every=0, strategy="one_device", output_dir=str(out),
+        quality=QualityConfig(tasks=("sst2",), data_dir=str(root / "glue"), max_seq_length=16,
+                              batch_size=16))
+    values.update(overrides)
+    return DistillConfig(**values).validate()
+
+
+@pytest.mark.slow
+def test_eval_tasks_choose_what_ships(task_root, tmp_path, monkeypatch):
+    """With --eval_tasks the outputs hold whichever of start and end scores higher on the
+    training-split probes; the distilled weights stay in the checkpoint."""
+    from xtremedistil_tf.distill import distill_run
+    from xtremedistil_tf.evaluation.quality import choose_shipped
+
+    def run(name, **overrides):
+        lines = []
+        metrics = distill_run.run_distillation(
+            _agnostic_config(task_root, tmp_path / name, **overrides), log=lines.append,
+            verbose=False)
+        return (metrics, lines[-1], _weights(tmp_path / name / "hf_start"),
+                _weights(tmp_path / name / "hf_student"))
+
+    def same(a, b):
+        assert a.keys() == b.keys()
+        return all(np.array_equal(a[name], b[name]) for name in a)
+
+    # The real rule, on the run's own scores: what ships is what it chose.
+    metrics, summary, start, shipped = run("real")
+    quality = metrics["quality"]
+    name, scores = choose_shipped(quality["start"], quality["distilled"])
+    assert metrics["shipped"] == {"model": name, "selection_score": scores}
+    assert f"shipped: {'THE START' if name == 'start' else 'the distilled student'}" in summary
+    assert same(start, shipped) == (name == "start")
+
+    # The rule picks the start: the outputs are the start bit for bit, and say so.
+    monkeypatch.setattr(distill_run, "choose_shipped",
+                        lambda start, end: ("start", {"start": 0.75, "distilled": 0.5}))
+    metrics, summary, start, shipped = run("start")
+    assert metrics["shipped"]["model"] == "start"
+    assert "shipped: THE START" in summary and "start 0.7500, distilled 0.5000" in summary
+    for key in start:
+        np.testing.assert_array_equal(start[key], shipped[key], err_msg=key)
+
+    # Turned off, the distilled student ships whatever the rule says; the stage moved it.
+    metrics, summary, start, shipped = run("off", select_on_eval_tasks=False)
+    assert "shipped" not in metrics and "shipped:" not in summary
+    assert not same(start, shipped)

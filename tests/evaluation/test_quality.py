@@ -4,8 +4,8 @@ import pytest
 from tests.tasks.conftest import make_tokenizer, sentiment_rows, write_tsv
 from xtremedistil_tf import Encoder, get_preset
 from xtremedistil_tf.evaluation import (
-    QualityConfig, embed, evaluate_model, format_quality_table, load_task_data, mean_score,
-    selection_score)
+    QualityConfig, choose_shipped, embed, evaluate_model, format_quality_table, load_task_data,
+    mean_score, selection_score)
 
 
 def _glue(tmp_path, rng):
@@ -108,3 +108,18 @@ def test_probe_ignores_constant_features():
     x[:, 2] = 3.0  # a dead dimension: its float32 variance is ~1e-14, not 0
     y = (x[:, 0] > 0).astype(int)
     assert min(_probe_accuracy(x[:150], y[:150], x[150:], y[150:], seed=0)) > 0.9
+
+
+def test_choose_shipped_keeps_the_start_only_when_it_scores_higher():
+    def result(*accuracies):
+        return {f"task{i}": {"probe_mean": 0.5, "probe_mean_train_cv": a}
+                for i, a in enumerate(accuracies)}
+
+    # Chosen on the training-split figures; the dev figures (all 0.5 here) play no part.
+    assert choose_shipped(result(0.8, 0.7), result(0.7, 0.7)) == (
+        "start", {"start": pytest.approx(0.75), "distilled": pytest.approx(0.7)})
+    assert choose_shipped(result(0.7, 0.7), result(0.8, 0.7))[0] == "distilled"
+    # A tie keeps the trained student; no training split leaves nothing to choose by.
+    assert choose_shipped(result(0.7), result(0.7))[0] == "distilled"
+    no_probe = {"qnli": {"cosine_auc": 0.9}}
+    assert choose_shipped(no_probe, no_probe) == ("distilled", {"start": None, "distilled": None})

@@ -97,6 +97,9 @@ class DistillConfig:
         quality: a `QualityConfig`: real labelled tasks the teacher, the
             student's starting point, the distilled student and a random twin
             are scored on (no tasks: not measured).
+        select_on_eval_tasks: with `quality` tasks, ship the start instead of
+            the distilled student when the start's training-split probes score
+            higher (`evaluation.choose_shipped`; dev is never read for it).
     """
 
     teacher: str = "minilm"
@@ -135,6 +138,7 @@ class DistillConfig:
     global_clipnorm: float = 1.0
     log_every: int = 10
     quality: QualityConfig = QualityConfig()
+    select_on_eval_tasks: bool = True
 
     def validate(self):
         choices = (("student_init", STUDENT_INITS),

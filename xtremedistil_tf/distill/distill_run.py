@@ -18,6 +18,7 @@ from xtremedistil_tf.distill.step_data import ExampleSource
 from xtremedistil_tf.distill.student_builder import (
     build_student, encoder_of, load_teacher, random_twin)
 from xtremedistil_tf.distill.teacher_cache import TeacherCache, fingerprint_variables
+from xtremedistil_tf.evaluation.quality import choose_shipped
 from xtremedistil_tf.training.checkpoint_manager import CheckpointManager
 from xtremedistil_tf.training.strategy import build_strategy, is_chief, set_precision
 from xtremedistil_tf.utils.atomic_io import atomic_path, write_json, write_text
@@ -118,9 +119,11 @@ def run_distillation(config, flags_text=None, log=print, verbose=True, on_evalua
                               loss_settings=config.loss_settings,
                               global_clipnorm=config.global_clipnorm or None)
         needs = _stage_needs(distiller, config)
+    # Rebuilt the same way on resume, so the student is still the start here.
     if config.save_start and chief:
-        # Rebuilt the same way on resume, so the student is still the start here.
         _save_start(student, tokenizer, out, _declared_pooling(config.teacher))
+    choose = bool(config.quality.tasks) and config.select_on_eval_tasks
+    start_weights = [w.numpy() for w in student.weights] if choose else None
     for stage, (_, needs_labels) in zip(config.stages, needs):
         if needs_labels and not len(data.labelled):
             raise ValueError(
@@ -198,7 +201,6 @@ def run_distillation(config, flags_text=None, log=print, verbose=True, on_evalua
 
     if chief:
         write_run_files()
-    paths = _export(student, tokenizer, out, chief, _declared_pooling(config.teacher))
     projection = next((p for name, p in distiller.projections.items()
                        if name.startswith("projection_pooled_")), None)
     with strategy.scope():
@@ -207,6 +209,17 @@ def run_distillation(config, flags_text=None, log=print, verbose=True, on_evalua
                "random": reporter(twin)}
     if start_report["teacher"]:
         reports["teacher"] = start_report["teacher"]
+    shipped = None
+    if choose:
+        # Real tasks, not the transfer text's dev loss, decide what ships; the
+        # distilled weights stay in the checkpoint either way.
+        name, scores = choose_shipped(reports["start"]["quality"],
+                                      reports["distilled"]["quality"])
+        shipped = {"model": name, "selection_score": scores}
+        if name == "start":
+            for variable, value in zip(student.weights, start_weights):
+                variable.assign(value)
+    paths = _export(student, tokenizer, out, chief, _declared_pooling(config.teacher))
     metrics = {
         "stages": stage_metrics,
         "params": {"teacher": agreement.count_params(teacher),
@@ -222,6 +235,8 @@ def run_distillation(config, flags_text=None, log=print, verbose=True, on_evalua
                     "metrics": os.path.join(out, "metrics.json")},
         **combine(reports),
     }
+    if shipped is not None:
+        metrics["shipped"] = shipped
     if "agreement" in metrics:
         metrics["agreement"]["latency_ms_batch8"] = reporter.latency(student)
     if source is not None:

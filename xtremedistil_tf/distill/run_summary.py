@@ -47,6 +47,22 @@ def _stage_lines(name, stage):
     return lines
 
 
+def _shipped_lines(shipped):
+    """Which model the outputs hold, when the eval tasks chose it."""
+    if not shipped:
+        return []
+    scores = shipped["selection_score"]
+    if None in scores.values():
+        return ["shipped: the distilled student (the eval tasks have no training split to "
+                "choose by)"]
+    figures = (f"mean training-split probe accuracy: start {_fmt(scores['start'])}, "
+               f"distilled {_fmt(scores['distilled'])}; dev not used")
+    if shipped["model"] == "start":
+        return ["shipped: THE START, not the distilled student: the stages lowered quality on "
+                "the eval tasks", f"  ({figures}); the distilled weights stay in checkpoint/"]
+    return [f"shipped: the distilled student ({figures})"]
+
+
 def format_summary(metrics, config):
     mode = f"task transfer from {config.source_task}" if config.source_task else "task-agnostic"
     lines = ["", "=" * 72, f"Distillation summary ({mode})", "=" * 72]
@@ -70,6 +86,7 @@ def format_summary(metrics, config):
         lines.append("quality on real labelled tasks (frozen features; probes and pair cosine):")
         lines.extend("  " + line for line in format_quality_table(
             quality, ["teacher", "start", "distilled", "random"]).splitlines())
+    lines.extend(_shipped_lines(metrics.get("shipped")))
     report = metrics.get("agreement")
     if not report:
         lines.append("agreement: not measured (fewer than 2 held-out examples)")

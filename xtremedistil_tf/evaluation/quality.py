@@ -14,7 +14,7 @@ GLUE data (`glue_data/<TASK>/*.tsv` or TFDS) and score frozen embeddings:
   without a training split here (e.g. QNLI, whose train file is large) get no probe.
 - `probe_mean_train_cv`, `probe_cls_train_cv`: the probes' cross-validated
   accuracy on the training split; `selection_score` averages them to choose
-  between models without touching dev.
+  between models without touching dev (`choose_shipped`: a run's start or its end).
 - `cosine_auc` (pair tasks): ROC AUC of the cosine between the two sentences'
   separately encoded mean-pooled vectors, against the positive label
   (paraphrase, entailment). It needs no training at all.
@@ -245,6 +245,20 @@ def selection_score(result):
     at dev: the dev figures stay an unbiased report.
     """
     return mean_score(result, f"probe_mean{TRAIN_CV}")
+
+
+def choose_shipped(start, distilled):
+    """Which of a run's start and its distilled student to ship, by `selection_score`.
+
+    `start`, `distilled`: `evaluate_model` results. Returns `(name, scores)` with
+    `name` "start" only when the start scores strictly higher (a tie keeps the
+    trained student) and `scores` `{"start": s, "distilled": s}`; "distilled" when
+    either has no training-split probe (nothing to choose by).
+    """
+    scores = {"start": selection_score(start), "distilled": selection_score(distilled)}
+    if None in scores.values():
+        return "distilled", scores
+    return ("start" if scores["start"] > scores["distilled"] else "distilled"), scores
 
 
 def mean_score(result, metric):
