@@ -36,7 +36,8 @@ FLAGS = flags.FLAGS
 # text signatures and LiteRT models.
 flags_common.define_flags(FLAGS, __name__, output_dir=None, max_seq_length=128,
                           formats=list(DEFAULT_FORMATS), num_dev_examples=256,
-                          max_answer_length=30, null_score_threshold=None)
+                          max_answer_length=30, null_score_threshold=None,
+                          representative_file="", num_representative_examples=100)
 flags_common.define_column_flags(FLAGS, __name__, text_column="0", label_column="")
 flags.DEFINE_string("model", None, "A .keras file, a fine-tuning or distillation output "
                     "folder, or a Hugging Face folder (exported as a bare encoder).")
@@ -45,12 +46,9 @@ flags.DEFINE_string("model_name", "", "Name TF Serving serves the model under; d
                     "the --model folder or file name.")
 flags.DEFINE_integer("version", None, "Version number; default: one more than the highest "
                      "existing version.")
-flags.DEFINE_string("representative_file", "", "Texts from your data calibrating "
-                    "litert_int8_full: .txt (one per line) or .tsv/.csv/.jsonl.")
 flags.DEFINE_string("dev_file", "", "Dev examples (labelled or not) for the metric change of "
                     "quantized models; also the parity sample.")
 flags.DEFINE_integer("num_parity_examples", 16, "Examples every artifact is compared on.")
-flags.DEFINE_integer("num_representative_examples", 100, "Calibration examples for int8_full.")
 flags.DEFINE_float("float32_tolerance", 1e-4, "Largest max-abs difference from Keras a "
                    "float32 artifact may show.")
 flags.mark_flags_as_required(["model", "output_dir"])

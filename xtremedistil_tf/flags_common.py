@@ -152,6 +152,11 @@ _SHARED = {
                 "the list).", {}),
     "num_dev_examples": (flags.DEFINE_integer, "Dev examples the metric change of exported "
                          "models is measured on.", {}),
+    "representative_file": (flags.DEFINE_string, "Texts from your data calibrating the "
+                            "full-integer LiteRT kinds (litert_int8_full, litert_int16x8): .txt "
+                            "(one per line) or .tsv/.csv/.jsonl.", {}),
+    "num_representative_examples": (flags.DEFINE_integer, "Calibration examples for the "
+                                    "full-integer LiteRT kinds.", {}),
     # Run.
     "output_dir": (flags.DEFINE_string, "Output folder (the entry scripts write the flags of "
                    "the run into it as flags.cfg).", {}),

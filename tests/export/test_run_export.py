@@ -39,6 +39,9 @@ def test_run_export_writes_serving_layout_report_and_flags(tmp_path):
     report = json.loads((base / "reports" / "1" / "export_report.json").read_text())
     assert report["kind"] == "encoder" and report["passed"]
     assert report["dev_sample"]["examples"] == len(TEXTS)
+    # Every dev sentence's mean-pooled embedding against Keras's (int8 stays close).
+    cosine = report["artifacts"]["litert_int8"]["dev_mean_pooled_cosine"]
+    assert 0.9 < cosine["min"] <= cosine["mean"] <= 1 + 1e-9
     assert "--formats=saved_model_ids,litert_int8" in (base / "reports" / "1" /
                                                         "flags.cfg").read_text()
     again = _run(*args, "--version=1")

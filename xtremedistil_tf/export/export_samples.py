@@ -29,6 +29,19 @@ def run_batched(fn, inputs, batch_size=_BATCH):
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
+def _with_extreme_lengths(data, max_seq_length):
+    """`data` plus an empty text and one that fills `max_seq_length`.
+
+    Mean pooling weighs tokens by 1 / count; calibrated only on the user's texts, the
+    quantized weights and count span just their lengths, so a shorter text's weights
+    (or a longer text's count) saturate and its sentence vector comes out scaled.
+    """
+    words = " ".join(data.texts).split() or ["a"]
+    long = " ".join((words * (max_seq_length // len(words) + 1))[:max_seq_length])
+    pairs = None if data.text_pairs is None else data.text_pairs + ("", long)
+    return ExportData(data.texts + ("", long), pairs, source=data.source)
+
+
 class ExportSamples:
     """Parity, dev and calibration inputs, and the Keras model's outputs on them.
 
@@ -119,7 +132,8 @@ class ExportSamples:
                 "mask": ids["attention_mask"]}
 
     def representative_examples(self):
-        """Batch-1 input dicts calibrating full-integer int8."""
+        """Batch-1 input dicts calibrating the full-integer kinds: the user's texts, then
+        an empty and a full-length one (`_with_extreme_lengths`)."""
         data = self.representative_data
         if data is None or not len(data):
             message = ("The representative dataset for litert_int8_full is empty"
@@ -132,7 +146,8 @@ class ExportSamples:
         if self.tokenizer is None:
             raise ValueError("litert_int8_full calibrates on tokenized texts, but no tokenizer "
                              "was found beside the model; put the tokenizer files next to it.")
-        data = data.head(self.config.num_representative_examples)
+        data = _with_extreme_lengths(data.head(self.config.num_representative_examples),
+                                     self.config.max_seq_length)
         ids = self._tokenize(data.texts, self._pairs(data))
         return [{k: v[i:i + 1] for k, v in ids.items()} for i in range(len(data))]
 

@@ -15,7 +15,7 @@ from xtremedistil_tf.export.export_layout import ExportLayout
 from xtremedistil_tf.export.export_samples import ExportSamples, run_batched
 from xtremedistil_tf.export.litert_converter import convert_saved_model
 from xtremedistil_tf.export.litert_model import LiteRTModel
-from xtremedistil_tf.export.parity import ParityError, compare_outputs
+from xtremedistil_tf.export.parity import ParityError, compare_outputs, cosine_summary
 from xtremedistil_tf.export.serving_head import ServingHead
 from xtremedistil_tf.export.serving_signatures import (
     SIGNATURE_IDS, SIGNATURE_TEXT, SIGNATURE_TEXT_PAIR, TEXT_SIGNATURES, build_archive)
@@ -121,9 +121,15 @@ class _Checker:
             feed = dev["ids"] if dev_signature == SIGNATURE_IDS else dev["text"]
             if dev_signature == SIGNATURE_TEXT and "text_pair" in feed:
                 dev_signature = SIGNATURE_TEXT_PAIR
-            score = self.dev_metric(run_batched(lambda **b: run(dev_signature, **b), feed))
+            outputs = run_batched(lambda **b: run(dev_signature, **b), feed)
+            score = self.dev_metric(outputs)
             report["dev_metric"] = score
             report["dev_metric_change"] = score - self.keras_dev_score
+            if self.kind == "encoder":
+                # Every dev sentence's sentence embedding, not only the parity sample's.
+                report["dev_mean_pooled_cosine"] = cosine_summary(
+                    self.samples.reference(dev)["mean_pooled_output"],
+                    outputs["mean_pooled_output"])
         return report
 
 

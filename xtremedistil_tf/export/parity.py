@@ -15,6 +15,12 @@ def _cosine(a, b):
     return np.sum(a * b, axis=1) / np.maximum(norms, 1e-12)
 
 
+def cosine_summary(reference, candidate):
+    """`{"mean", "min"}` of the per-row cosine between two `[n, ...]` arrays."""
+    cos = _cosine(np.asarray(reference), np.asarray(candidate))
+    return {"mean": float(cos.mean()), "min": float(cos.min())}
+
+
 def compare_outputs(kind, reference, candidate, attention_mask):
     """Differences between two output dicts of a `ServingHead` of `kind`.
 

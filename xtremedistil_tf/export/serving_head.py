@@ -127,11 +127,14 @@ class ServingHead:
     def _encoder(self, outputs, inputs):
         sequence = tf.cast(outputs["sequence_output"], tf.float32)
         mask = tf.expand_dims(tf.cast(inputs["attention_mask"], tf.float32), -1)
-        count = tf.maximum(tf.reduce_sum(mask, axis=1, keepdims=True), 1.0)
+        # The token count as mask^T mask, not a SUM: litert_int16x8 gave the SUM its
+        # input's scale (the mask's, range 1), so the count saturated at 1 and the mean
+        # became a sum beyond the calibrated range; a matmul gets a calibrated scale.
+        count = tf.maximum(tf.matmul(mask, mask, transpose_a=True), 1.0)
         # A [1, seq] x [seq, hidden] matmul with the weights mask / count, not a masked
         # sum then a division: it keeps full-integer LiteRT (litert_int16x8) accurate,
         # where a quantized SUM over the sequence loses the mean pooled output.
-        weights = tf.transpose(mask / count, (0, 2, 1))
+        weights = tf.transpose(mask, (0, 2, 1)) / count
         return {"pooled_output": tf.cast(outputs["pooled_output"], tf.float32),
                 "mean_pooled_output": tf.squeeze(tf.matmul(weights, sequence), 1)}
 
