@@ -40,8 +40,8 @@ flags_common.define_loop_flags(FLAGS, __name__, checkpoint_every=100, log_every=
                                global_clipnorm=1.0, teacher_cache="none")
 # Quality on real labelled tasks (teacher, start point, result, random twin side by side).
 flags_common.define_quality_flags(FLAGS, __name__, eval_tasks=(), eval_max_train_samples=2000)
-flags_common.define_flags(FLAGS, __name__, select_on_eval_tasks=True)
-flags_common.define_flags(FLAGS, __name__, jit_compile=False, temperature=1.0, pooling="mean")
+flags_common.define_flags(FLAGS, __name__, select_on_eval_tasks=True, jit_compile=False,
+                          temperature=1.0, pooling="mean")
 # Data of this script.
 flags.DEFINE_string("source_task", "", "Task transfer: the teacher's task (sst2, mnli, stsb, "
                     "conll2003, wikiann, ...); its labelled data joins the transfer set and its "
