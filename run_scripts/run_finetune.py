@@ -37,7 +37,8 @@ flags_common.define_training_flags(FLAGS, __name__, batch_size=32, learning_rate
 flags_common.define_run_flags(FLAGS, __name__, output_dir=None, seed=0, verbose=1)
 flags_common.define_column_flags(FLAGS, __name__, text_column="sentence",
                                  label_column="label")
-flags_common.define_flags(FLAGS, __name__, pooling="auto", max_answer_length=30,
+flags_common.define_flags(FLAGS, __name__, pooling="auto", head_init="random",
+                          max_answer_length=30,
                           null_score_threshold=0.0)
 # What to run.
 flags.DEFINE_enum("task", None, sorted(TASKS), "Task to fine-tune on.")
@@ -139,7 +140,8 @@ def build_configs():
         weight_decay=FLAGS.weight_decay,
         clipnorm=FLAGS.clipnorm or None, seed=FLAGS.seed, save_model=FLAGS.save_model,
         predict_test=FLAGS.predict_test, verbose=FLAGS.verbose,
-        pooling=resolve_pooling(FLAGS.pooling, FLAGS.init_checkpoint)).validate()
+        pooling=resolve_pooling(FLAGS.pooling, FLAGS.init_checkpoint),
+        head_init=FLAGS.head_init).validate()
     return task_config, finetune_config
 
 

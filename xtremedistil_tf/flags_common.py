@@ -106,6 +106,10 @@ _SHARED = {
                 "([CLS]) vector, BERT's pooled_output, or auto (run_finetune.py: the pooling "
                 "the checkpoint's sentence-transformers files declare, else the pooler).",
                 {"enum_values": ["auto", "mean", "first", "pooled_output"]}),
+    "head_init": (flags.DEFINE_enum, "A new sentence-level head starts random, or at the "
+                  "linear probe of the frozen encoder's pooled vectors on the training set "
+                  "(probe: one forward pass, then fine-tuning as usual).",
+                  {"enum_values": ["random", "probe"]}),
     "losses": (flags.DEFINE_string, "Loss weights, name:weight,...", {}),
     "temperature": (flags.DEFINE_float, "Temperature T of logits_kl (scaled by T^2).", {}),
     # Optimisation.

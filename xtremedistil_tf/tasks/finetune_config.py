@@ -1,6 +1,8 @@
 """How a task model is trained and where the run writes its outputs."""
 import dataclasses
 
+from xtremedistil_tf.tasks.probe_head import HEAD_INITS
+
 POOLINGS = ("auto", "pooled_output", "first", "mean")
 # Below this width an encoder is "small": it fine-tunes best at twice BERT-base's rate.
 _SMALL_WIDTH = 512
@@ -50,6 +52,9 @@ class FinetuneConfig:
             token vectors), or "auto" (resolved by the caller from the
             checkpoint's sentence-transformers pooling files, see
             `resolve_pooling`; "pooled_output" when nothing resolved it).
+        head_init: "random", or "probe": a new one-layer sentence head starts at
+            the linear probe of the frozen encoder on the training set
+            (`probe_head.py`); other heads start random either way.
     """
 
     output_dir: str
@@ -65,6 +70,7 @@ class FinetuneConfig:
     predict_test: bool = False
     verbose: int = 1
     pooling: str = "auto"
+    head_init: str = "random"
 
     def validate(self):
         """Raises `ValueError` naming the first field out of range."""
@@ -87,6 +93,8 @@ class FinetuneConfig:
             raise ValueError(f"clipnorm={self.clipnorm} must be > 0 or None.")
         if self.pooling not in POOLINGS:
             raise ValueError(f"pooling={self.pooling!r}; valid: {list(POOLINGS)}.")
+        if self.head_init not in HEAD_INITS:
+            raise ValueError(f"head_init={self.head_init!r}; valid: {list(HEAD_INITS)}.")
         if self.verbose not in (0, 1, 2):
             raise ValueError(f"verbose={self.verbose} must be 0, 1 or 2.")
         return self

@@ -10,6 +10,7 @@ import numpy as np
 from xtremedistil_tf.models import ENCODER_TYPES, TaskModel
 from xtremedistil_tf.tasks.data.task_tokenizer import TaskTokenizer
 from xtremedistil_tf.tasks.finetune_config import default_learning_rate
+from xtremedistil_tf.tasks.probe_head import can_probe, init_head_from_probe
 from xtremedistil_tf.training.optimization import create_optimizer
 from xtremedistil_tf.utils.atomic_io import atomic_path, write_json, write_text
 
@@ -102,10 +103,16 @@ def finetune(task, model, tokenizer, config, run_info=None):
                          f"{list(task.eval_splits)}; model selection needs one.")
     select_split = next(iter(evals))
 
-    epochs_log, best = [], None
+    epochs_log, best, head_probe = [], None, None
     train_features = None
     if config.num_train_epochs > 0:
         train_features = task.build_features(train_examples, tokenizer, training=True)
+        if config.head_init == "probe" and new_head and can_probe(task_model):
+            head_probe = init_head_from_probe(task_model, task, train_features,
+                                              config.eval_batch_size, pad_id, config.seed)
+            if config.verbose:
+                print(f"Head started at the linear probe (training-set fit {head_probe:.4f})",
+                      flush=True)
         steps = math.ceil(len(train_features) / config.batch_size)
         total = steps * config.num_train_epochs
         optimizer = create_optimizer(config.learning_rate, total,
@@ -157,6 +164,7 @@ def finetune(task, model, tokenizer, config, run_info=None):
                "task_config": task.config.to_dict(), "finetune_config": config.to_dict(),
                "run_info": run_info or {}, "new_head": new_head,
                "label_names": getattr(task, "label_names", None),
+               "head_probe_train_fit": head_probe,
                "epochs": epochs_log, "best_epoch": best["epoch"] if best else None,
                "counts": {}, "eval": {}, "test": {}}
     if train_features is not None:
@@ -227,7 +235,10 @@ def summarize(results, task_model):
                      f"{cfg['batch_size']}, learning rate {cfg['learning_rate']}, warmup "
                      f"{cfg['warmup_ratio']}"
                      + (f", head on {task_model.pooling}" if hasattr(task_model, "pooling")
-                        else ""))
+                        else "")
+                     + (f", head started at the linear probe (training-set fit "
+                        f"{results['head_probe_train_fit']:.4f})"
+                        if results.get("head_probe_train_fit") is not None else ""))
         for record in results["epochs"]:
             splits = [k for k in record if k not in ("epoch", "train_loss")]
             mark = "  <- selected" if record["epoch"] == results["best_epoch"] else ""
