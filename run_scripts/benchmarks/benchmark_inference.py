@@ -174,8 +174,10 @@ def _size(path):
 def calibration_examples(representative, tokenizer, seq, vocab_size, count):
     """Batch-1 input dicts calibrating the full-integer runtimes.
 
-    `representative` (`ExportData`) is tokenized with the model's tokenizer; `None`
-    gives random token ids (the runtime's speed does not depend on them).
+    `representative` (`ExportData`) is tokenized with the model's tokenizer, its first
+    `count` texts plus an empty and a full-length one, as `run_export.py` calibrates
+    (`with_extreme_lengths`); `None` gives random token ids (the runtime's speed does
+    not depend on them).
     """
     if representative is None:
         ids = _inputs(count, seq, vocab_size, seed=1)
@@ -184,7 +186,8 @@ def calibration_examples(representative, tokenizer, seq, vocab_size, count):
                          "has none (a preset); pass a model folder, or drop "
                          "--representative_file to calibrate on random token ids.")
     else:
-        texts = list(representative.texts[:count])
+        from xtremedistil_tf.export.export_samples import with_extreme_lengths
+        texts = list(with_extreme_lengths(representative.head(count), seq).texts)
         ids = tokenizer(texts, None, max_length=seq, padding="max_length")
     size = len(ids["input_ids"])
     return [{k: v[i:i + 1] for k, v in ids.items()} for i in range(size)]

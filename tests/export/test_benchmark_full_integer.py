@@ -69,8 +69,11 @@ def test_full_integer_runtimes_are_built_and_timed(bench, tmp_path):
 
 def test_calibration_tokenizes_texts_or_draws_random_ids(bench):
     texts = bench.calibration_examples(CALIBRATION, make_tokenizer(), SEQ, 99, 3)
-    assert len(texts) == 3 and texts[0]["input_ids"].shape == (1, SEQ)
+    # The first 3 texts, then an empty and a full-length one, as run_export.py calibrates.
+    assert len(texts) == 5 and texts[0]["input_ids"].shape == (1, SEQ)
     assert texts[0]["attention_mask"].sum() < SEQ  # real, padded text
+    assert texts[3]["attention_mask"].sum() == 2  # [CLS] [SEP]
+    assert texts[4]["attention_mask"].sum() == SEQ
     random = bench.calibration_examples(None, None, SEQ, 99, 4)
     assert len(random) == 4 and random[0]["input_ids"].max() < 99
     with pytest.raises(ValueError, match="--representative_file needs the model's tokenizer"):

@@ -29,7 +29,7 @@ def run_batched(fn, inputs, batch_size=_BATCH):
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
-def _with_extreme_lengths(data, max_seq_length):
+def with_extreme_lengths(data, max_seq_length):
     """`data` plus an empty text and one that fills `max_seq_length`.
 
     Mean pooling weighs tokens by 1 / count; calibrated only on the user's texts, the
@@ -133,7 +133,7 @@ class ExportSamples:
 
     def representative_examples(self):
         """Batch-1 input dicts calibrating the full-integer kinds: the user's texts, then
-        an empty and a full-length one (`_with_extreme_lengths`)."""
+        an empty and a full-length one (`with_extreme_lengths`)."""
         data = self.representative_data
         if data is None or not len(data):
             message = ("The representative dataset for litert_int8_full is empty"
@@ -146,7 +146,7 @@ class ExportSamples:
         if self.tokenizer is None:
             raise ValueError("litert_int8_full calibrates on tokenized texts, but no tokenizer "
                              "was found beside the model; put the tokenizer files next to it.")
-        data = _with_extreme_lengths(data.head(self.config.num_representative_examples),
+        data = with_extreme_lengths(data.head(self.config.num_representative_examples),
                                      self.config.max_seq_length)
         ids = self._tokenize(data.texts, self._pairs(data))
         return [{k: v[i:i + 1] for k, v in ids.items()} for i in range(len(data))]
