@@ -274,7 +274,7 @@ def table(results, seq_lengths):
 def _ratios(results, seq_lengths):
     """Speed-ups (> 1 means the first is faster) for the comparisons the README quotes."""
     models, specs = results["models"], {}
-    for runtime in models["teacher"]["runtimes"]:
+    for runtime in models["teacher"]["runtimes"] if "teacher" in models else ():
         specs[f"student vs teacher ({runtime})"] = (("student", runtime), ("teacher", runtime))
     for name in models:
         if {"litert_int8", "keras"} <= set(models[name]["runtimes"]):
@@ -327,7 +327,10 @@ def main(argv):
         "teacher", "student", "seq_lengths", "latency_batch_size", "throughput_batch_size",
         "latency_runs", "throughput_runs", "num_threads", "representative_file",
         "num_representative_examples")}, "models": {}}
+    # An empty --teacher (check_export.py --noexport_teacher) times the student alone.
     for name, spec in (("teacher", FLAGS.teacher), ("student", FLAGS.student)):
+        if not spec:
+            continue
         print(f"[benchmark] exporting {name} ({spec}) ...", flush=True)
         prepared = prepare(name, spec, work_dir, seq_lengths, FLAGS.runtimes, representative,
                            FLAGS.num_representative_examples)

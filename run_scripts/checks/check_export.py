@@ -142,9 +142,10 @@ def main(argv):
         extra = [f"--runtimes=keras,saved_model,litert_fp32,litert_int8,"
                  f"{','.join(full_integer)}", f"--representative_file={train}",
                  "--num_representative_examples=200"] if full_integer else []
+        teacher = "minilm" if FLAGS.export_teacher else ""  # Empty: the student alone.
         _run([sys.executable, os.path.join(ROOT, "run_scripts", "benchmarks",
                                            "benchmark_inference.py"),
-              "--teacher=minilm", f"--student={student}", f"--output_json={out}", *extra])
+              f"--teacher={teacher}", f"--student={student}", f"--output_json={out}", *extra])
         with open(out, encoding="utf-8") as f:
             sections.append("## benchmark\n```\n" + json.load(f)["table"] + "\n```")
     text = "\n\n".join(sections)

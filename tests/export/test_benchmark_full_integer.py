@@ -65,6 +65,11 @@ def test_full_integer_runtimes_are_built_and_timed(bench, tmp_path):
     assert table["ratios"]["student litert_int8_full vs litert_int8"][str(SEQ)]["latency"] == 1
     assert "student litert_int16x8 vs litert_int8" in table["ratios"]
     assert "litert_int16x8" in bench.table(table, [SEQ])
+    # Without a teacher (--teacher=''): the student's own ratios, none against a teacher.
+    del table["models"]["teacher"]
+    bench._ratios(table, [SEQ])
+    assert not [label for label in table["ratios"] if "teacher" in label]
+    assert "student litert_int16x8 vs litert_int8" in bench.table(table, [SEQ])
 
 
 def test_calibration_tokenizes_texts_or_draws_random_ids(bench):
