@@ -134,7 +134,7 @@ def build_config():
         teacher=FLAGS.teacher, teacher_finetune_epochs=FLAGS.teacher_finetune_epochs,
         teacher_learning_rate=FLAGS.teacher_learning_rate, student=FLAGS.student,
         student_init=FLAGS.student_init, student_checkpoint=FLAGS.student_checkpoint,
-        importance_batches=FLAGS.importance_batches,
+        importance_batches=FLAGS.importance_batches, etd_refit=FLAGS.etd_refit,
         word_embedding_init=FLAGS.word_embedding_init,
         freeze_word_embedding=FLAGS.freeze_word_embedding,
         source_task=FLAGS.source_task, data_dir=FLAGS.data_dir, data_source=FLAGS.data_source,

@@ -79,7 +79,8 @@ def build_config():
                       if getattr(FLAGS, f"student_{f}"))
     init = StudentInitConfig(method=FLAGS.student_init, seed=FLAGS.seed,
                              checkpoint=FLAGS.student_checkpoint or None,
-                             importance_batches=FLAGS.importance_batches)
+                             importance_batches=FLAGS.importance_batches,
+                             refit=FLAGS.etd_refit)
     return MKDConfig(
         tasks=tuple(FLAGS.tasks), data_dir=FLAGS.data_dir, data_source=FLAGS.data_source,
         max_seq_length=FLAGS.max_seq_length, max_train_samples=FLAGS.max_train_samples or None,

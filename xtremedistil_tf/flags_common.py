@@ -91,6 +91,10 @@ _SHARED = {
                            "student from (--student_init=checkpoint).", {}),
     "importance_batches": (flags.DEFINE_integer, "Training batches the ETD-Impt importance "
                            "scores are summed over.", {}),
+    "etd_refit": (flags.DEFINE_bool, "After ETD extraction, refit each student layer to its "
+                  "teacher layer by least squares on the importance batches (LayerNorms, "
+                  "projections, pooler; etd/refit.py). Only with etd_impt/etd_rand; other "
+                  "inits ignore it.", {}),
     "word_embedding_init": (flags.DEFINE_enum, "Student word embeddings: student_init (as "
                             "--student_init made them) or pca (the teacher's, reduced to the "
                             "student's width by centred PCA, as XtremeDistil compressed them; "
@@ -277,9 +281,10 @@ def define_word_embedding_flags(flag_values, module_name, word_embedding_init="s
 
 def define_student_flags(flag_values, module_name, student="l6h256", student_init="etd_impt",
                          init_choices=STUDENT_INIT_CHOICES):
-    """`--student`, `--student_init`, `--student_checkpoint`, `--importance_batches`."""
+    """`--student`, `--student_init`, `--student_checkpoint`, `--importance_batches`,
+    `--etd_refit`."""
     define_flags(flag_values, module_name, student=student, student_checkpoint=None,
-                 importance_batches=8)
+                 importance_batches=8, etd_refit=False)
     define = _Group(flag_values, module_name)
     define(flags.DEFINE_enum, "student_init", student_init, "Student initialisation: random, "
            "Extract-Then-Distill from the teacher (etd_rand; etd_impt scores units with the "

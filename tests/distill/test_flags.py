@@ -38,7 +38,7 @@ def test_default_recipe(parse):
     config = parse("--flagfile=flags/l6h256.cfg")
     assert config.teacher == "minilm" and config.transfer_data == "builtin:wikipedia"
     assert [s.name for s in config.stages] == ["logits"]
-    assert config.student_init == "etd_impt"
+    assert config.student_init == "etd_impt" and config.etd_refit
     assert dict(config.stages[0].losses) == {"pooled_similarity": 10.0, "pooled_cosine": 1.0}
     assert config.output_dir == "outputs/l6h256"
 

@@ -42,7 +42,12 @@ class DistillConfig:
             chosen at random or by importance (`xtremedistil_tf.etd`);
             "checkpoint": weights from `student_checkpoint`.
         student_checkpoint: HF folder or `.keras` file, for student_init=checkpoint.
-        importance_batches: training batches the etd_impt scores are summed over.
+        importance_batches: training batches the etd_impt scores are summed over
+            (and the refit runs on, with `etd_refit`).
+        etd_refit: refit the extracted student's layers to the teacher's by least
+            squares before the first stage (`xtremedistil_tf.etd.refit`); only
+            with etd_rand / etd_impt, other inits ignore it (so a flagfile that
+            sets it still runs with `--student_init=random`).
         word_embedding_init: "student_init" keeps the word embeddings
             `student_init` gave; "pca" replaces them with the teacher's, reduced
             to the student's width by a centred PCA (as XtremeDistil compressed
@@ -109,6 +114,7 @@ class DistillConfig:
     student_init: str = "teacher_svd"
     student_checkpoint: str | None = None
     importance_batches: int = 8
+    etd_refit: bool = False
     word_embedding_init: str = "student_init"
     freeze_word_embedding: bool = False
     source_task: str = ""

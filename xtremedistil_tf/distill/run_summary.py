@@ -66,6 +66,11 @@ def _shipped_lines(shipped):
 def format_summary(metrics, config):
     mode = f"task transfer from {config.source_task}" if config.source_task else "task-agnostic"
     lines = ["", "=" * 72, f"Distillation summary ({mode})", "=" * 72]
+    refit = (metrics.get("student_init") or {}).get("refit")
+    if refit:
+        lines.append(f"ETD refit on {refit['tokens']:,} tokens: last-layer relative error to the "
+                     f"teacher {refit['relative_error_before'][-1]:.3f} -> "
+                     f"{refit['relative_error_after'][-1]:.3f} ({refit.get('seconds', 0):.0f} s)")
     # In the order they ran: metrics.json (and a resumed run's state) sort their keys.
     order = [stage.name for stage in config.stages if stage.name in metrics["stages"]]
     for name in order + sorted(set(metrics["stages"]) - set(order)):

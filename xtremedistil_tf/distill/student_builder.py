@@ -104,7 +104,8 @@ def _build_encoder(config, teacher, tokenizer, importance_batches):
         return init_student(
             StudentInitConfig(method=config.student_init, seed=config.seed,
                               checkpoint=config.student_checkpoint,
-                              importance_batches=config.importance_batches),
+                              importance_batches=config.importance_batches,
+                              refit=config.etd_refit),
             _preset_on_teacher_vocab(config.student, teacher, tokenizer),
             teacher=teacher, batches=list(importance_batches), dtype=config.precision)
     if config.student in PRESETS:

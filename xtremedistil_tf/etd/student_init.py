@@ -7,6 +7,7 @@ import keras
 from xtremedistil_tf.checkpoints import from_hf
 from xtremedistil_tf.etd.extract import extract_student, query_scale_for
 from xtremedistil_tf.etd.importance import compute_importance, default_importance_loss
+from xtremedistil_tf.etd.refit import refit_student
 from xtremedistil_tf.etd.width_selection import (
     check_extractable, importance_selection, random_selection)
 from xtremedistil_tf.models.encoder import Encoder
@@ -100,6 +101,11 @@ def init_student(config, student_config=None, teacher=None, batches=None,
         selection = importance_selection(scores, encoder.config, student_config)
         info["importance_batches"] = scores.num_batches
     student = extract_student(encoder, student_config, selection, dtype=dtype)
+    if config.refit:
+        if not batches:
+            raise ValueError("etd_refit fits the student on data; pass `batches`.")
+        info["refit"] = refit_student(student, encoder, selection,
+                                      list(batches)[:config.importance_batches])
     info["selection"] = selection.to_dict()
     if selection.qk_neurons is not None:
         info["query_scale"] = query_scale_for(encoder.config, student_config)

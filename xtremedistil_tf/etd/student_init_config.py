@@ -20,13 +20,17 @@ class StudentInitConfig:
         seed: seed of the random unit choice (etd_rand) and of random weights.
         checkpoint: an HF folder or a `.keras` file; only for "checkpoint".
         importance_batches: batches the importance scores are summed over
-            (etd_impt).
+            (etd_impt), and the refit runs on (`refit`).
+        refit: after extraction (etd_rand, etd_impt), refit each student layer to
+            its teacher layer by least squares (`etd.refit.refit_student`); the
+            other methods extract nothing and ignore it.
     """
 
     method: str = "random"
     seed: int = 0
     checkpoint: str | None = None
     importance_batches: int = 8
+    refit: bool = False
 
     def validate(self):
         if self.method not in STUDENT_INIT_CHOICES:
