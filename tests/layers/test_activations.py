@@ -45,3 +45,12 @@ def test_relu_keeps_the_input_dtype_without_casts():
 def test_unknown_activation_lists_valid_ones():
     with pytest.raises(ValueError, match="valid:.*gelu"):
         get_activation("swish2")
+
+
+@pytest.mark.parametrize("name", ["gelu", "gelu_new", "relu"])
+def test_fusable_form_is_the_same_function_in_float32_and_keeps_bfloat16(name):
+    x = tf.constant(X)
+    np.testing.assert_array_equal(get_activation(name, fusable=True)(x), get_activation(name)(x))
+    low = get_activation(name, fusable=True)(tf.cast(x, "bfloat16"))
+    assert low.dtype == tf.bfloat16
+    np.testing.assert_allclose(tf.cast(low, "float32"), get_activation(name)(x), atol=0.05)

@@ -1,10 +1,10 @@
 """Self-attention under mixed precision: float32 probabilities and attention dropout."""
-import keras
 import numpy as np
 import tensorflow as tf
 
 from xtremedistil_tf import get_preset
 from xtremedistil_tf.layers import SelfAttention
+from xtremedistil_tf.layers.dropout import Dropout
 
 # batch 3, seq 7, hidden 32 (tiny preset: 4 heads).
 X = np.random.default_rng(0).normal(size=(3, 7, 32)).astype(np.float32)
@@ -25,11 +25,11 @@ def test_dropout_runs_in_float32_under_mixed_bfloat16():
     assert output.dtype == tf.bfloat16 and probs.dtype == tf.float32
 
 
-def test_float32_dropout_draws_the_same_weights_as_a_keras_dropout_on_the_probs():
+def test_float32_dropout_draws_the_same_weights_as_a_dropout_layer_on_the_probs():
     rate = 0.4
     layer = _attention("float32", rate)
     # Same seed state before each draw: the layer's dropout and a copy of it.
-    reference = keras.layers.Dropout(rate, dtype="float32")
+    reference = Dropout(rate, dtype="float32")
     reference.seed_generator.state.assign(layer.dropout.seed_generator.state.value)
     inputs = tf.constant(X)
     output, probs, (_, _, value) = layer(inputs, MASK, training=True)

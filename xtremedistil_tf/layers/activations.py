@@ -41,7 +41,22 @@ ACTIVATIONS = {
 }
 
 
-def get_activation(name):
+# The same functions in the compute dtype. Right after a 2-D Dense, TensorFlow's
+# oneDNN remapper fuses these GELUs into the MatMul (computed in float32 inside
+# the kernel, then rounded once), which the casts of `_in_float32` would prevent.
+# Only where no gradient is taken: training needs the pre-activation, so the
+# remapper leaves the GELU unfused there and the float32 path is the faster.
+_FUSABLE = {
+    "gelu": functools.partial(keras.activations.gelu, approximate=False),
+    "gelu_new": functools.partial(keras.activations.gelu, approximate=True),
+    "gelu_pytorch_tanh": functools.partial(keras.activations.gelu, approximate=True),
+}
+
+
+def get_activation(name, fusable=False):
+    """The activation called `name`; `fusable=True` gives the inference form (see `_FUSABLE`)."""
     if name not in ACTIVATIONS:
         raise ValueError(f"Unknown activation {name!r}; valid: {sorted(ACTIVATIONS)}.")
+    if fusable:
+        return _FUSABLE.get(name, ACTIVATIONS[name])
     return ACTIVATIONS[name]

@@ -3,6 +3,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from xtremedistil_tf.layers.dropout import Dropout
 from xtremedistil_tf.layers.layer_normalization import LayerNormalization
 
 
@@ -42,7 +43,8 @@ class Embeddings(keras.layers.Layer):
             dtype=self.dtype_policy, name="token_type_embeddings")
         self.layer_norm = LayerNormalization(
             epsilon=config.layer_norm_eps, dtype=self.dtype_policy, name="layer_norm")
-        self.dropout = keras.layers.Dropout(config.hidden_dropout_prob, dtype=self.dtype_policy)
+        self.dropout = Dropout(config.hidden_dropout_prob, dtype=self.dtype_policy,
+                               cheap_draw=self.dtype_policy.compute_dtype != "float32")
         self.projection = None
         if width != config.hidden_size:
             self.projection = keras.layers.Dense(

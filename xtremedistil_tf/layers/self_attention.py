@@ -4,6 +4,8 @@ import math
 import keras
 from keras import ops
 
+from xtremedistil_tf.layers.dropout import Dropout
+
 # Added to the logits of padded keys (logits and softmax always run in float32):
 # a padded key keeps a weight below exp(-100) ~ 4e-44 of a real one. Small, so that
 # full-integer LiteRT's per-tensor range of the masked logits stays near the real
@@ -41,8 +43,9 @@ class SelfAttention(keras.layers.Layer):
         # float32 whatever the policy: it drops the float32 probabilities before they
         # are cast, because TensorFlow's bfloat16 random-compare-select runs element
         # by element on CPU (several times the float32 cost over [batch, heads, seq, seq]).
-        self.dropout = keras.layers.Dropout(config.attention_probs_dropout_prob,
-                                            dtype="float32")
+        # Under mixed precision it also draws 16 bits per element (`layers/dropout.py`).
+        self.dropout = Dropout(config.attention_probs_dropout_prob, dtype="float32",
+                               cheap_draw=self.dtype_policy.compute_dtype != "float32")
 
     def build(self, input_shape=None):
         shape = (None, None, self.config.hidden_size)
@@ -63,7 +66,16 @@ class SelfAttention(keras.layers.Layer):
         one to the compute dtype, where the bias overflows float16.
         """
         mask_bias = (1.0 - ops.cast(attention_mask, "float32")) * _MASK_BIAS
-        query, key, value = self.query(x), self.key(x), self.value(x)
+        batch, seq = ops.shape(x)[0], ops.shape(x)[1]
+        hidden = self.config.hidden_size
+        # The projections run on [tokens, hidden]: a 2-D MatMul lets TensorFlow's
+        # oneDNN remapper fuse the bias add into it; a 3-D one goes through Tensordot.
+        tokens = ops.reshape(x, (-1, hidden))
+
+        def project(dense):
+            return ops.reshape(dense(tokens), (batch, seq, hidden))
+
+        query, key, value = project(self.query), project(self.key), project(self.value)
         q, k, v = self._split_heads(query), self._split_heads(key), self._split_heads(value)
         logits = ops.matmul(q, ops.transpose(k, (0, 1, 3, 2)))
         logits = ops.cast(logits, "float32") * (1.0 / math.sqrt(self.config.head_size))
@@ -75,7 +87,6 @@ class SelfAttention(keras.layers.Layer):
         if head_mask is not None:
             weights = weights * ops.cast(head_mask, self.compute_dtype)[None, :, None, None]
         context = ops.matmul(weights, v)
-        batch, seq = ops.shape(x)[0], ops.shape(x)[1]
-        context = ops.reshape(ops.transpose(context, (0, 2, 1, 3)),
-                              (batch, seq, self.config.hidden_size))
-        return self.output_dense(context), probs, (query, key, value)
+        context = ops.reshape(ops.transpose(context, (0, 2, 1, 3)), (-1, hidden))
+        output = ops.reshape(self.output_dense(context), (batch, seq, hidden))
+        return output, probs, (query, key, value)
