@@ -164,26 +164,25 @@ def refit_student(student, teacher, selection, batches, ridge=DEFAULT_RIDGE):
             target = _stack([getattr(tl.attention, name)(h) for h in xt], masks)[:, cols]
             _refit_dense(getattr(layer.attention, name), x, target * scale, ridge)
         attended_t = [tl.attention(h, m)[0] for h, m in zip(xt, attention_masks)]
-        _refit_dense(layer.attention.output_dense,
-                     _stack([_context(layer.attention, h, m)
-                             for h, m in zip(xs, attention_masks)], masks),
+        contexts = [_context(layer.attention, h, m) for h, m in zip(xs, attention_masks)]
+        _refit_dense(layer.attention.output_dense, _stack(contexts, masks),
                      _stack(attended_t, masks)[:, hidden], ridge)
         h1_t = [tl.attention_norm(h + a) for h, a in zip(xt, attended_t)]
-        residual = [h + layer.attention(h, m)[0] for h, m in zip(xs, attention_masks)]
+        residual = [h + layer.attention.output_dense(c) for h, c in zip(xs, contexts)]
         _refit_norm(layer.attention_norm,
                     _stack(_normalised(layer.attention_norm,
                                        lambda: [layer.attention_norm(r) for r in residual]),
                            masks),
                     _stack(h1_t, masks)[:, hidden])
         h1_s = [layer.attention_norm(r) for r in residual]
+        pre_t = [tl.intermediate(h) for h in h1_t]
         _refit_dense(layer.intermediate, _stack(h1_s, masks),
-                     _stack([tl.intermediate(h) for h in h1_t], masks)[
-                         :, np.asarray(selection.ffn[j])], ridge)
-        ffn_t = [tl.ffn_output(tl.activation(tl.intermediate(h))) for h in h1_t]
-        _refit_dense(layer.ffn_output,
-                     _stack([layer.activation(layer.intermediate(h)) for h in h1_s], masks),
-                     _stack(ffn_t, masks)[:, hidden], ridge)
-        residual = [h + layer.ffn_output(layer.activation(layer.intermediate(h))) for h in h1_s]
+                     _stack(pre_t, masks)[:, np.asarray(selection.ffn[j])], ridge)
+        ffn_t = [tl.ffn_output(tl.activation(p)) for p in pre_t]
+        acts = [layer.activation(layer.intermediate(h)) for h in h1_s]
+        _refit_dense(layer.ffn_output, _stack(acts, masks), _stack(ffn_t, masks)[:, hidden],
+                     ridge)
+        residual = [h + layer.ffn_output(a) for h, a in zip(h1_s, acts)]
         _refit_norm(layer.ffn_norm,
                     _stack(_normalised(layer.ffn_norm,
                                        lambda: [layer.ffn_norm(r) for r in residual]), masks),
