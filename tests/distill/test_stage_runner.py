@@ -281,3 +281,16 @@ def test_gradual_unfreezing_resumes_at_a_phase_boundary(tmp_path):
         [p["best_dev_loss"] for p in straight["phases"]], rel=1e-5)
     for value, variable in zip(expected, distiller.student_variables):
         np.testing.assert_allclose(value, variable.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_dev_split_smaller_than_one_batch_is_still_evaluated(tmp_path):
+    _, runner, _, source, _ = _setup(tmp_path)
+    small_dev = ExampleSource(helpers.token_arrays(3, seed=5), np.arange(3))
+    stage = StageConfig("representation", LOSSES, max_steps=4, learning_rate=1e-3, eval_every=2)
+    history = runner.run(stage, 0, source, small_dev, batch_size=4, seed=0)
+    assert [e["step"] for e in history["dev"]] == [0, 2, 4]
+    assert all(np.isfinite(e["loss"]) for e in history["dev"])
+    # The start is a candidate for the best weights, as with a full dev batch.
+    assert history["best_step"] in (0, 2, 4) and history["start_dev_loss"] is not None
+    # Scored as one batch of all 3 examples: the same as a runner given batch_size=3.
+    assert runner.evaluate(small_dev, 4) == runner.evaluate(small_dev, 3)

@@ -146,7 +146,8 @@ class StageRunner:
         return {key: v.numpy() for key, v in self.model_variables().items()}
 
     def evaluate(self, source, batch_size):
-        """Mean dev losses over whole batches of `source` (in order).
+        """Mean dev losses over whole batches of `source` (in order; one smaller
+        batch when `source` holds fewer examples than `batch_size`).
 
         `source` may be a dict of task to source: the loss is then the mean over
         tasks, and each task's losses are reported as `<task>/<name>`.
@@ -163,8 +164,15 @@ class StageRunner:
         return self._evaluate(source, batch_size, None)
 
     def _evaluate(self, source, batch_size, task):
-        if source is None or len(source) < batch_size:
+        if source is None:
             return None
+        if len(source) < batch_size:
+            # A dev split smaller than one training batch is scored as one smaller
+            # batch (a whole number per replica) rather than not at all.
+            replicas = self.strategy.num_replicas_in_sync
+            batch_size = len(source) // replicas * replicas
+            if batch_size == 0:
+                return None
         plan = StepPlan(len(source), batch_size, seed=0, shuffle=False)
         if task not in self._eval_steps:
             self._eval_steps[task] = self._step_function(train=False, task=task)
