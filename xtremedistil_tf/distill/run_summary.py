@@ -70,7 +70,7 @@ def format_summary(metrics, config):
     if refit:
         lines.append(f"ETD refit on {refit['tokens']:,} tokens: last-layer relative error to the "
                      f"teacher {refit['relative_error_before'][-1]:.3f} -> "
-                     f"{refit['relative_error_after'][-1]:.3f} ({refit.get('seconds', 0):.0f} s)")
+                     f"{refit['relative_error_after'][-1]:.3f} ({refit['seconds']:.0f} s)")
     # In the order they ran: metrics.json (and a resumed run's state) sort their keys.
     order = [stage.name for stage in config.stages if stage.name in metrics["stages"]]
     for name in order + sorted(set(metrics["stages"]) - set(order)):

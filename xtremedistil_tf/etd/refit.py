@@ -159,11 +159,14 @@ def refit_student(student, teacher, selection, batches, ridge=DEFAULT_RIDGE):
         qk_cols = _head_columns(selection.heads[j], qk, head_size)
         vo_cols = _head_columns(selection.heads[j], vo, head_size)
         x = _stack(xs, masks)
-        for name, cols, scale in (("query", qk_cols, query_scale), ("key", qk_cols, 1.0),
-                                  ("value", vo_cols, 1.0)):
-            target = _stack([getattr(tl.attention, name)(h) for h in xt], masks)[:, cols]
+        # The teacher's attention: (output, probabilities, (query, key, value)) per batch.
+        teacher_attention = [tl.attention(h, m) for h, m in zip(xt, attention_masks)]
+        for index, (name, cols, scale) in enumerate((("query", qk_cols, query_scale),
+                                                     ("key", qk_cols, 1.0),
+                                                     ("value", vo_cols, 1.0))):
+            target = _stack([a[2][index] for a in teacher_attention], masks)[:, cols]
             _refit_dense(getattr(layer.attention, name), x, target * scale, ridge)
-        attended_t = [tl.attention(h, m)[0] for h, m in zip(xt, attention_masks)]
+        attended_t = [a[0] for a in teacher_attention]
         contexts = [_context(layer.attention, h, m) for h, m in zip(xs, attention_masks)]
         _refit_dense(layer.attention.output_dense, _stack(contexts, masks),
                      _stack(attended_t, masks)[:, hidden], ridge)

@@ -1,5 +1,6 @@
 """`--student_init=random|etd_rand|etd_impt|checkpoint`: the student's first weights."""
 import dataclasses
+import itertools
 import os
 
 import keras
@@ -89,6 +90,9 @@ def init_student(config, student_config=None, teacher=None, batches=None,
         raise ValueError(f"student_init={config.method!r} extracts the student from a teacher; "
                          "pass the teacher.")
     encoder = teacher_encoder(teacher)
+    if batches is not None:
+        # Read once: importance and the refit see the same batches, even from a generator.
+        batches = list(itertools.islice(batches, config.importance_batches))
     if config.method == "etd_rand":
         selection = random_selection(encoder.config, student_config, seed=config.seed)
     else:
@@ -104,8 +108,7 @@ def init_student(config, student_config=None, teacher=None, batches=None,
     if config.refit:
         if not batches:
             raise ValueError("etd_refit fits the student on data; pass `batches`.")
-        info["refit"] = refit_student(student, encoder, selection,
-                                      list(batches)[:config.importance_batches])
+        info["refit"] = refit_student(student, encoder, selection, batches)
     info["selection"] = selection.to_dict()
     if selection.qk_neurons is not None:
         info["query_scale"] = query_scale_for(encoder.config, student_config)
