@@ -146,6 +146,8 @@ CASES = [
          "--output_dir="),
     Case("transfer_text_not_utf8", DISTILL, _distill("--transfer_data={root}/latin1.txt"),
          "latin1.txt:2"),
+    Case("transfer_task_table", DISTILL, _distill("--transfer_data={root}/glue/SST-2/train.tsv"),
+         "SST-2/train.tsv"),
     Case("nan_loss", DISTILL, _distill("--representation_learning_rate=1e30"), "loss became",
          writes_output=True),
     # run_mkd.py, run_task_transfer.py (run_distill.py with a recipe)

@@ -53,6 +53,25 @@ def test_tsv_with_pairs_and_labels(tmp_path):
         load_transfer_texts(str(bad))
 
 
+def test_task_tables_with_label_or_id_columns_are_refused(tmp_path):
+    # A GLUE training file passed as is would read its ID or label columns as text.
+    mrpc = tmp_path / "train.tsv"
+    mrpc.write_text("Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n"
+                    "1\t702876\t702977\tHe said so .\tHe told us .\n")
+    with pytest.raises(ValueError, match=r"5 tab-separated columns.*cut -f4,5"):
+        load_transfer_texts(str(mrpc))
+    sst2 = tmp_path / "sst2.tsv"
+    sst2.write_text("sentence\tlabel\na fine film\t1\na dull one\t0\n")
+    with pytest.raises(ValueError, match="look like labels"):
+        load_transfer_texts(str(sst2))
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("a fine film\ta good film\n12 angry men\t7 samurai\n")
+    assert load_transfer_texts(str(pairs)).text_pairs == ["a good film", "7 samurai"]
+    one = tmp_path / "one.tsv"
+    one.write_text("a fine film\ta good film\n")
+    assert load_transfer_texts(str(one)).text_pairs == ["a good film"]
+
+
 def test_splits_are_disjoint_and_seeded():
     train, dev, heldout = split_indices(100, 0.1, 7, seed=3)
     assert (len(train), len(dev), len(heldout)) == (84, 9, 7)

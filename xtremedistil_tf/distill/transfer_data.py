@@ -131,6 +131,16 @@ def _read_file(path):
     if len(widths) > 1:
         raise ValueError(f"transfer_data {path!r}: rows have different column counts {sorted(widths)}.")
     width = widths.pop() if widths else 1
+    if width > 3:
+        raise ValueError(
+            f"transfer_data {path!r} has {width} tab-separated columns; a .tsv is read as text, "
+            "optional second text, optional integer label. Keep only those columns, e.g. for "
+            "GLUE MRPC: tail -n +2 MRPC/train.tsv | cut -f4,5 > mrpc_pairs.tsv")
+    if width == 2 and all(re.fullmatch(r"-?\d+", row[1].strip()) for row in rows[1:] or rows):
+        raise ValueError(
+            f"transfer_data {path!r}: its second column holds only integers, which look like "
+            "labels, but a two-column .tsv is read as text pairs; give the texts alone as a "
+            ".txt (one per line), e.g. tail -n +2 SST-2/train.tsv | cut -f1 > sst2.txt")
     texts = [row[0] for row in rows]
     pairs = [row[1] for row in rows] if width >= 2 else None
     labels = None
