@@ -47,7 +47,8 @@ flags.DEFINE_string("source_task", "", "Task transfer: the teacher's task (sst2,
                     "conll2003, wikiann, ...); its labelled data joins the transfer set and its "
                     "dev split scores. Empty: task-agnostic distillation.")
 flags.DEFINE_string("transfer_data", "builtin:wikipedia",
-                    "Transfer text: a .txt/.tsv file, builtin:python_docs, builtin:wikipedia or "
+                    "Transfer text: a .txt/.tsv file, builtin:python_docs, builtin:wikipedia, "
+                    "builtin:wikipedia_pairs or "
                     "tfds:<name>:<split>:<features>; the augmentation text with --source_task.")
 flags.DEFINE_integer("augmentation_examples", 0, "Task transfer: unlabelled examples made "
                      "from --transfer_data (sentence pairs for a pair task, word-split "

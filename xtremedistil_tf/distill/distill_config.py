@@ -66,7 +66,9 @@ class DistillConfig:
         transfer_data: unlabelled text: a `.txt` file (one text per line), a
             `.tsv` (text, optional second text, optional integer label),
             "builtin:python_docs" (English prose shipped with CPython),
-            "builtin:wikipedia" (the English Wikipedia excerpt gensim ships), or
+            "builtin:wikipedia" (the English Wikipedia excerpt gensim ships),
+            "builtin:wikipedia_pairs" (sentence pairs mined from it by word
+            overlap, `overlap_pairs`), or
             "tfds:<name>/<config>:<split>:<text feature>[,<feature2>]". With
             `source_task` it is the augmentation text.
         augmentation_examples: task transfer: unlabelled examples made from

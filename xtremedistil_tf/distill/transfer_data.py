@@ -8,6 +8,7 @@ import sysconfig
 
 import numpy as np
 
+from xtremedistil_tf.distill.overlap_pairs import overlap_pairs
 from xtremedistil_tf.distill.wikipedia_texts import article_texts
 from xtremedistil_tf.utils.text_files import read_text
 
@@ -113,15 +114,25 @@ def wikipedia_examples(path=None, seed=0):
     return [examples[i] for i in order]
 
 
-# builtin:<name> transfer sources: text every install has, read without network.
-BUILTIN_SOURCES = {"python_docs": python_docs_texts, "wikipedia": wikipedia_examples}
+def wikipedia_pairs(path=None, seed=0):
+    """Sentence pairs mined by word overlap within each article of the same excerpt
+    (`overlap_pairs`: MRPC-style candidates, read as text pairs)."""
+    pairs = overlap_pairs(article_texts(path), seed=seed)
+    return TransferTexts([first for first, _ in pairs], [second for _, second in pairs])
+
+
+# builtin:<name> transfer sources: text every install has, read without network. Each
+# returns a list of texts or a `TransferTexts` (for pairs).
+BUILTIN_SOURCES = {"python_docs": python_docs_texts, "wikipedia": wikipedia_examples,
+                   "wikipedia_pairs": wikipedia_pairs}
 
 
 def _read_file(path):
     if not os.path.isfile(path):
         raise ValueError(
             f"transfer_data file {path!r} does not exist; give a .txt/.tsv file (relative "
-            "paths are from the repository root), builtin:python_docs or builtin:wikipedia.")
+            "paths are from the repository root), builtin:python_docs, builtin:wikipedia or "
+            "builtin:wikipedia_pairs.")
     # read_text names the file and line of a byte that is not UTF-8.
     lines = [line.rstrip("\r") for line in read_text(path).split("\n") if line.strip()]
     if not path.endswith(".tsv"):
@@ -177,7 +188,9 @@ def load_transfer_texts(source, max_examples=0):
         name = source[len("builtin:"):]
         if name not in BUILTIN_SOURCES:
             raise ValueError(f"Unknown builtin transfer data {name!r}; valid: {sorted(BUILTIN_SOURCES)}.")
-        data = TransferTexts(BUILTIN_SOURCES[name]())
+        data = BUILTIN_SOURCES[name]()
+        if not isinstance(data, TransferTexts):
+            data = TransferTexts(data)
     elif source.startswith("tfds:"):
         data = _read_tfds(source[len("tfds:"):])
     else:

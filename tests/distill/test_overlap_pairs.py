@@ -1,0 +1,56 @@
+"""Overlap-mined sentence pairs: which sentences pair up, once each, within a document."""
+import re
+
+from xtremedistil_tf.distill.overlap_pairs import overlap_pairs, sentences
+from xtremedistil_tf.distill.transfer_data import load_transfer_texts
+
+_DOC_A = ("The council approved the new budget for public schools on Monday evening. "
+          "Critics said the new budget for public schools was approved far too quickly. "
+          "Heavy rain flooded several roads near the river during the long weekend. "
+          "Too short to keep.")
+_DOC_B = ("Engineers finished the northern bridge across the wide river after three years. "
+          "The northern bridge across the river was finished by engineers this spring. "
+          "A local bakery won a national prize for its traditional rye bread recipe.")
+
+
+def _words(text):
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 3}
+
+
+def _jaccard(first, second):
+    return len(_words(first) & _words(second)) / len(_words(first) | _words(second))
+
+
+def test_each_sentence_pairs_with_its_most_overlapping_neighbour_once():
+    pairs = overlap_pairs([_DOC_A, _DOC_B], seed=0)
+    as_sets = [frozenset(pair) for pair in pairs]
+    budget = frozenset(sentences(_DOC_A)[:2])
+    bridge = frozenset(sentences(_DOC_B)[:2])
+    # Two pairs only: each restating pair once; the rain and bakery sentences share too
+    # few words with anything in their document, and nothing pairs across documents.
+    assert sorted(as_sets, key=sorted) == sorted([budget, bridge], key=sorted)
+    assert "Too short to keep." not in sentences(_DOC_A)
+
+
+def test_threshold_order_and_seed():
+    assert overlap_pairs([_DOC_A, _DOC_B], min_overlap=0.99) == []
+    # Sentences sharing no word never pair, whatever the threshold.
+    assert len(overlap_pairs([_DOC_A, _DOC_B], min_overlap=0.0)) == 2
+    budget, bridge = (frozenset(sentences(doc)[:2]) for doc in (_DOC_A, _DOC_B))
+    overlaps = {pair: _jaccard(*pair) for pair in (budget, bridge)}
+    between = sum(overlaps.values()) / 2  # drops the pair with the lower overlap only
+    kept = [frozenset(pair) for pair in overlap_pairs([_DOC_A, _DOC_B], min_overlap=between)]
+    assert kept == [max(overlaps, key=overlaps.get)]
+    assert overlap_pairs([_DOC_A, _DOC_B], seed=3) == overlap_pairs([_DOC_A, _DOC_B], seed=3)
+    orders = {tuple(overlap_pairs([_DOC_A, _DOC_B] * 3, min_overlap=0.0, seed=s)) for s in range(6)}
+    assert len(orders) > 1
+
+
+def test_builtin_wikipedia_pairs_are_overlapping_sentence_pairs():
+    data = load_transfer_texts("builtin:wikipedia_pairs")
+    assert len(data) > 4000 and data.text_pairs is not None and data.labels is None
+    assert len(data.text_pairs) == len(data.texts)
+    for first, second in zip(data.texts[:200], data.text_pairs[:200]):
+        assert first != second and "\t" not in first + second
+        assert 8 <= len(first.split()) <= 40 and 8 <= len(second.split()) <= 40
+        assert _jaccard(first, second) >= 0.15
