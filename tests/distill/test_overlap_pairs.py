@@ -54,3 +54,11 @@ def test_builtin_wikipedia_pairs_are_overlapping_sentence_pairs():
         assert first != second and "\t" not in first + second
         assert 8 <= len(first.split()) <= 40 and 8 <= len(second.split()) <= 40
         assert _jaccard(first, second) >= 0.15
+
+
+def test_builtin_wikipedia_mixed_alternates_passages_and_pairs():
+    mixed = load_transfer_texts("builtin:wikipedia_mixed", max_examples=400)
+    passages = load_transfer_texts("builtin:wikipedia", max_examples=200)
+    pairs = load_transfer_texts("builtin:wikipedia_pairs", max_examples=200)
+    assert mixed.texts[0::2] == passages.texts and set(mixed.text_pairs[0::2]) == {""}
+    assert mixed.texts[1::2] == pairs.texts and mixed.text_pairs[1::2] == pairs.text_pairs

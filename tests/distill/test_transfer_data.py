@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from tests.distill import helpers
+from xtremedistil_tf.distill.distill_data import encode_transfer_texts
 from xtremedistil_tf.distill.student_builder import check_same_vocab
 from xtremedistil_tf.distill.transfer_data import (
     load_transfer_texts, prose_examples, python_docs_texts, split_indices)
@@ -89,3 +90,19 @@ def test_vocabularies_must_match():
     other = Tokenizer.from_vocab(base + words[:-1] + ["zebra"])
     with pytest.raises(ValueError, match="vocabularies differ .*'w93'.*'zebra'"):
         check_same_vocab(teacher, other)
+
+
+def test_single_texts_and_pairs_share_a_source(tmp_path):
+    words = [f"w{i}" for i in range(helpers.VOCAB - 5)]
+    tokenizer = Tokenizer.from_vocab(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words)
+    path = tmp_path / "mixed.tsv"
+    path.write_text("w1 w2 w3\t\nw4 w5\tw6 w7 w8\nw9\t\n")
+    data = load_transfer_texts(str(path))
+    inputs = encode_transfer_texts(tokenizer, data, max_length=8)
+    for row, (text, pair) in enumerate([("w1 w2 w3", None), ("w4 w5", "w6 w7 w8"), ("w9", None)]):
+        alone = tokenizer([text], None if pair is None else [pair], max_length=8)
+        for key in ("input_ids", "attention_mask", "token_type_ids"):
+            np.testing.assert_array_equal(inputs[key][row], alone[key][0])
+    # A single text ends after one [SEP] and never carries segment B.
+    assert list(inputs["input_ids"][0][:5]) == tokenizer(["w1 w2 w3"], max_length=8)["input_ids"][0][:5].tolist()
+    assert inputs["token_type_ids"][0].sum() == 0 and inputs["token_type_ids"][1].sum() == 4

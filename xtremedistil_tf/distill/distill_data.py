@@ -45,13 +45,31 @@ class DistillData:
         return {k: v[rows] for k, v in self.inputs.items()}
 
 
+def encode_transfer_texts(tokenizer, data, max_length):
+    """`TransferTexts` as padded int32 model inputs. A row whose second text is empty is
+    encoded as a single text (`[CLS] A [SEP]`), so single texts and pairs can share a
+    source (`builtin:wikipedia_mixed`, or a .tsv with an empty second column)."""
+    pairs = data.text_pairs
+    if pairs is None or all(pairs):
+        encoded = tokenizer(data.texts, pairs, max_length=max_length, padding="max_length")
+        return {k: np.asarray(encoded[k], dtype=np.int32) for k in INPUT_KEYS}
+    inputs = {k: np.zeros((len(data), max_length), np.int32) for k in INPUT_KEYS}
+    single = [i for i, pair in enumerate(pairs) if not pair]
+    paired = [i for i, pair in enumerate(pairs) if pair]
+    for rows, second in ((single, None), (paired, [pairs[i] for i in paired])):
+        if rows:
+            encoded = tokenizer([data.texts[i] for i in rows], second, max_length=max_length,
+                                padding="max_length")
+            for k in INPUT_KEYS:
+                inputs[k][rows] = encoded[k]
+    return inputs
+
+
 def agnostic_data(config, tokenizer, log=print):
     """Transfer text split into train, dev and held-out rows (`config.dev_fraction`, ...)."""
     data = load_transfer_texts(config.transfer_data, config.max_train_samples or 0)
     log(f"Transfer data: {len(data)} examples from {config.transfer_data}")
-    encoded = tokenizer(data.texts, data.text_pairs, max_length=config.max_seq_length,
-                        padding="max_length")
-    inputs = {k: np.asarray(encoded[k], dtype=np.int32) for k in INPUT_KEYS}
+    inputs = encode_transfer_texts(tokenizer, data, config.max_seq_length)
     train, dev, heldout = split_indices(len(data), config.dev_fraction,
                                         config.heldout_examples, config.seed)
     labelled = train if data.labels is not None else np.zeros(0, np.int64)

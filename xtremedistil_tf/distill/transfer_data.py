@@ -121,18 +121,33 @@ def wikipedia_pairs(path=None, seed=0):
     return TransferTexts([first for first, _ in pairs], [second for _, second in pairs])
 
 
+def wikipedia_mixed(path=None, seed=0):
+    """`wikipedia_examples` passages and `wikipedia_pairs` pairs alternating (a passage
+    has an empty second text), so every prefix holds both halves."""
+    passages, pairs = wikipedia_examples(path, seed), wikipedia_pairs(path, seed)
+    texts, seconds = [], []
+    for i in range(max(len(passages), len(pairs))):
+        if i < len(passages):
+            texts.append(passages[i])
+            seconds.append("")
+        if i < len(pairs):
+            texts.append(pairs.texts[i])
+            seconds.append(pairs.text_pairs[i])
+    return TransferTexts(texts, seconds)
+
+
 # builtin:<name> transfer sources: text every install has, read without network. Each
 # returns a list of texts or a `TransferTexts` (for pairs).
 BUILTIN_SOURCES = {"python_docs": python_docs_texts, "wikipedia": wikipedia_examples,
-                   "wikipedia_pairs": wikipedia_pairs}
+                   "wikipedia_pairs": wikipedia_pairs, "wikipedia_mixed": wikipedia_mixed}
 
 
 def _read_file(path):
     if not os.path.isfile(path):
         raise ValueError(
             f"transfer_data file {path!r} does not exist; give a .txt/.tsv file (relative "
-            "paths are from the repository root), builtin:python_docs, builtin:wikipedia or "
-            "builtin:wikipedia_pairs.")
+            "paths are from the repository root), builtin:python_docs, builtin:wikipedia, "
+            "builtin:wikipedia_pairs or builtin:wikipedia_mixed.")
     # read_text names the file and line of a byte that is not UTF-8.
     lines = [line.rstrip("\r") for line in read_text(path).split("\n") if line.strip()]
     if not path.endswith(".tsv"):
