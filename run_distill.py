@@ -48,7 +48,7 @@ flags.DEFINE_string("source_task", "", "Task transfer: the teacher's task (sst2,
                     "dev split scores. Empty: task-agnostic distillation.")
 flags.DEFINE_string("transfer_data", "builtin:wikipedia",
                     "Transfer text: a .txt/.tsv file, builtin:python_docs, builtin:wikipedia, "
-                    "builtin:wikipedia_pairs or "
+                    "builtin:wikipedia_pairs, builtin:wikipedia_mixed or "
                     "tfds:<name>:<split>:<features>; the augmentation text with --source_task.")
 flags.DEFINE_integer("augmentation_examples", 0, "Task transfer: unlabelled examples made "
                      "from --transfer_data (sentence pairs for a pair task, word-split "

@@ -68,7 +68,8 @@ class DistillConfig:
             "builtin:python_docs" (English prose shipped with CPython),
             "builtin:wikipedia" (the English Wikipedia excerpt gensim ships),
             "builtin:wikipedia_pairs" (sentence pairs mined from it by word
-            overlap, `overlap_pairs`), or
+            overlap, `overlap_pairs`), "builtin:wikipedia_mixed" (both,
+            alternating), or
             "tfds:<name>/<config>:<split>:<text feature>[,<feature2>]". With
             `source_task` it is the augmentation text.
         augmentation_examples: task transfer: unlabelled examples made from

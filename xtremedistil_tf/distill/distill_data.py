@@ -49,10 +49,7 @@ def encode_transfer_texts(tokenizer, data, max_length):
     """`TransferTexts` as padded int32 model inputs. A row whose second text is empty is
     encoded as a single text (`[CLS] A [SEP]`), so single texts and pairs can share a
     source (`builtin:wikipedia_mixed`, or a .tsv with an empty second column)."""
-    pairs = data.text_pairs
-    if pairs is None or all(pairs):
-        encoded = tokenizer(data.texts, pairs, max_length=max_length, padding="max_length")
-        return {k: np.asarray(encoded[k], dtype=np.int32) for k in INPUT_KEYS}
+    pairs = data.text_pairs or [""] * len(data)
     inputs = {k: np.zeros((len(data), max_length), np.int32) for k in INPUT_KEYS}
     single = [i for i, pair in enumerate(pairs) if not pair]
     paired = [i for i, pair in enumerate(pairs) if pair]

@@ -109,7 +109,11 @@ def wikipedia_examples(path=None, seed=0):
     """The Wikipedia excerpt that ships with gensim, packed like the Python docs, in one
     fixed shuffled order across articles, so a `--max_train_samples` prefix covers
     every article."""
-    examples = _unique_examples(article_texts(path))
+    return _shuffled_passages(article_texts(path), seed)
+
+
+def _shuffled_passages(articles, seed):
+    examples = _unique_examples(articles)
     order = np.random.default_rng(seed).permutation(len(examples))
     return [examples[i] for i in order]
 
@@ -117,14 +121,19 @@ def wikipedia_examples(path=None, seed=0):
 def wikipedia_pairs(path=None, seed=0):
     """Sentence pairs mined by word overlap within each article of the same excerpt
     (`overlap_pairs`: MRPC-style candidates, read as text pairs)."""
-    pairs = overlap_pairs(article_texts(path), seed=seed)
+    return _pair_texts(article_texts(path), seed)
+
+
+def _pair_texts(articles, seed):
+    pairs = overlap_pairs(articles, seed=seed)
     return TransferTexts([first for first, _ in pairs], [second for _, second in pairs])
 
 
 def wikipedia_mixed(path=None, seed=0):
     """`wikipedia_examples` passages and `wikipedia_pairs` pairs alternating (a passage
     has an empty second text), so every prefix holds both halves."""
-    passages, pairs = wikipedia_examples(path, seed), wikipedia_pairs(path, seed)
+    articles = list(article_texts(path))  # the dump is parsed once for both halves
+    passages, pairs = _shuffled_passages(articles, seed), _pair_texts(articles, seed)
     texts, seconds = [], []
     for i in range(max(len(passages), len(pairs))):
         if i < len(passages):
@@ -146,8 +155,8 @@ def _read_file(path):
     if not os.path.isfile(path):
         raise ValueError(
             f"transfer_data file {path!r} does not exist; give a .txt/.tsv file (relative "
-            "paths are from the repository root), builtin:python_docs, builtin:wikipedia, "
-            "builtin:wikipedia_pairs or builtin:wikipedia_mixed.")
+            "paths are from the repository root) or one of "
+            f"{', '.join('builtin:' + name for name in BUILTIN_SOURCES)}.")
     # read_text names the file and line of a byte that is not UTF-8.
     lines = [line.rstrip("\r") for line in read_text(path).split("\n") if line.strip()]
     if not path.endswith(".tsv"):

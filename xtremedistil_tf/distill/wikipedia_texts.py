@@ -38,7 +38,7 @@ def excerpt_path():
         path = os.path.join(list(spec.submodule_search_locations)[0], _EXCERPT)
     if path is None or not os.path.isfile(path):
         raise ValueError(
-            "transfer_data=builtin:wikipedia(_pairs) reads the Wikipedia excerpt that ships with the "
+            "transfer_data=builtin:wikipedia* reads the Wikipedia excerpt that ships with the "
             f"gensim package, which is not installed; run {INSTALL_HINT} (a dependency of "
             "xtremedistil_tf) or pick another --transfer_data.")
     return path
