@@ -57,7 +57,9 @@ def run_one(setting):
     set_precision(setting["precision"])
     strategy = build_strategy("one_device")
     losses = parse_losses(setting["losses"])
+    # precision in the config too: a folder student is loaded in config.precision.
     config = DistillConfig(student=setting["student"], max_seq_length=setting["max_seq_length"],
+                           precision=setting["precision"],
                            stages=(StageConfig("bench", losses, max_steps=1),))
     with strategy.scope():
         teacher, tokenizer = load_teacher(setting["teacher"], setting["precision"])
@@ -99,6 +101,7 @@ def run_one(setting):
     return {"examples_per_s": batch * (len(stamps) - 1) / seconds,
             "best_step_examples_per_s": batch / fastest,
             "cache_build_s": cache_seconds,
+            "student_dtype": distiller.student.compute_dtype,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -127,14 +130,15 @@ def main(argv):
           f"batch {FLAGS.batch_size} x {FLAGS.max_seq_length} tokens, {FLAGS.steps} timed steps, "
           f"losses {FLAGS.losses}")
     print(f"{'teacher':8s} {'jit':6s} {'precision':15s} {'examples/s':>11s} "
-          f"{'best step':>10s} {'cache build s':>14s} {'peak RSS MB':>12s}")
+          f"{'best step':>10s} {'cache build s':>14s} {'peak RSS MB':>12s} {'student computes':>17s}")
     for mode, jit, precision, result in rows:
         if "error" in result:
             print(f"{mode:8s} {jit:6s} {precision:15s} failed: {result['error']}")
             continue
         print(f"{mode:8s} {jit:6s} {precision:15s} {result['examples_per_s']:11.1f} "
               f"{result['best_step_examples_per_s']:10.1f} "
-              f"{result['cache_build_s']:14.1f} {result['peak_rss_mb']:12.0f}")
+              f"{result['cache_build_s']:14.1f} {result['peak_rss_mb']:12.0f} "
+              f"{result['student_dtype']:>17s}")
     print_ratios(rows)
 
 
