@@ -1,25 +1,35 @@
-"""Dropout from 16-bit draws: rate, unbiased scale, seeded, and a gradient through the mask."""
+"""Dropout from 8- and 16-bit draws: rate, unbiased scale, seeded, and a gradient through the mask."""
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from xtremedistil_tf.layers.dropout import Dropout
+from xtremedistil_tf.layers.dropout import Dropout, draw_bits, drawn_rate
 
-SHAPE = (3, 5, 37, 41)  # odd element count: the last 16-bit half is dropped
+SHAPE = (3, 5, 37, 41)  # odd element count: the last 8- or 16-bit parts are dropped
 
 
 @pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
-def test_drops_at_the_rate_and_keeps_the_mean(policy):
-    layer = Dropout(0.1, dtype=policy, seed=7, cheap_draw=True)
+@pytest.mark.parametrize("rate", [0.1, 0.3, 0.01])
+def test_drops_at_the_rate_and_keeps_the_mean(policy, rate):
+    layer = Dropout(rate, dtype=policy, seed=7, cheap_draw=True)
     x = tf.ones(SHAPE, layer.compute_dtype)
     y = layer(x, training=True)
     assert y.dtype == x.dtype and y.shape == SHAPE
     dropped = float(tf.reduce_mean(tf.cast(y == 0, "float32")))
-    assert abs(dropped - 0.1) < 0.005
+    assert abs(dropped - drawn_rate(rate)) < 4 * (rate / np.prod(SHAPE)) ** 0.5
+    assert abs(drawn_rate(rate) - rate) <= 0.02 * rate
     kept = tf.boolean_mask(tf.cast(y, "float32"), y != 0)
-    np.testing.assert_allclose(kept, 1 / (1 - round(0.1 * 65536) / 65536),
+    np.testing.assert_allclose(kept, 1 / (1 - drawn_rate(rate)),
                                rtol=1e-7 if policy == "float32" else 4e-3)
+
+
+def test_bits_per_draw_follow_the_rate():
+    # 8 bits where rounding to 1/256 keeps the rate within 2%; 16 where it would not.
+    assert draw_bits(0.1) == 8 and drawn_rate(0.1) == 26 / 256
+    assert draw_bits(0.5) == 8 and drawn_rate(0.5) == 0.5
+    assert draw_bits(0.01) == 16 and drawn_rate(0.01) == 655 / 65536
+    assert draw_bits(0.001) == 16 and abs(drawn_rate(0.001) - 0.001) < 1e-5
 
 
 def test_seeded_calls_repeat_across_layers_and_differ_within_one():

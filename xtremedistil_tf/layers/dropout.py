@@ -1,11 +1,23 @@
-"""Dropout that can draw 16 random bits per element instead of a float32 uniform."""
+"""Dropout that can draw 8 or 16 random bits per element instead of a float32 uniform."""
 import keras
 import tensorflow as tf
 
-# A keep decision compares 16 random bits with round(rate * 2**16); the rate is
-# then exact to 2**-17, and the scale uses the rate actually drawn, so the
-# expected output equals the input.
-_BITS = 16
+# A keep decision compares 8 random bits with round(rate * 2**8) when that drawn
+# rate is within 2% of the rate asked for (0.1 draws 26/256 = 0.1016), else 16
+# bits with round(rate * 2**16) (exact to 2**-17). The scale uses the rate
+# actually drawn, so the expected output equals the input.
+_RATE_TOLERANCE = 0.02
+
+
+def draw_bits(rate):
+    """How many random bits a cheap dropout draw spends per element at `rate`."""
+    return 8 if abs(round(rate * 2 ** 8) / 2 ** 8 - rate) <= _RATE_TOLERANCE * rate else 16
+
+
+def drawn_rate(rate):
+    """The rate a cheap dropout draw actually drops at (what its scale corrects for)."""
+    bits = draw_bits(rate)
+    return min(max(round(rate * 2 ** bits), 1), 2 ** bits - 1) / 2 ** bits
 
 
 class Dropout(keras.layers.Dropout):
@@ -14,8 +26,9 @@ class Dropout(keras.layers.Dropout):
     Keras draws one float32 uniform per element; on CPU, TensorFlow's Philox
     generator is most of dropout's cost (and of the bf16 training step's
     elementwise work over `[batch, heads, seq, seq]` attention probabilities).
-    This splits each 32-bit draw into two 16-bit halves, halving the generator's
-    work, and applies the mask as one multiply, whose gradient is one multiply.
+    This splits each 32-bit draw into four 8-bit (or two 16-bit) parts, a
+    quarter (a half) of the generator's work, at a rate rounded as `drawn_rate`
+    says, and applies the mask as one multiply, whose gradient is one multiply.
     A `noise_shape` falls back to Keras's dropout.
 
     Only with `cheap_draw=True`, which the encoder layers set under mixed
@@ -37,11 +50,15 @@ class Dropout(keras.layers.Dropout):
         seed = tf.cast(tf.math.floormod(seed, tf.int32.max - 1), tf.int32)
         shape = tf.shape(inputs)
         count = tf.reduce_prod(shape)
+        bits = draw_bits(self.rate)
+        per_word = 32 // bits
+        unit = tf.uint8 if bits == 8 else tf.uint16
         words = tf.random.stateless_uniform(
-            [(count + 1) // 2], seed=seed, minval=None, maxval=None, dtype=tf.uint32)
-        bits = tf.reshape(tf.bitcast(words, tf.uint16), [-1])[:count]
-        threshold = min(max(round(self.rate * 2 ** _BITS), 1), 2 ** _BITS - 1)
-        keep = tf.reshape(bits >= tf.constant(threshold, tf.uint16), shape)
-        scale = 2 ** _BITS / (2 ** _BITS - threshold)
+            [(count + per_word - 1) // per_word], seed=seed, minval=None, maxval=None,
+            dtype=tf.uint32)
+        draws = tf.reshape(tf.bitcast(words, unit), [-1])[:count]
+        threshold = round(drawn_rate(self.rate) * 2 ** bits)
+        keep = tf.reshape(draws >= tf.constant(threshold, unit), shape)
+        scale = 1.0 / (1.0 - drawn_rate(self.rate))
         mask = tf.where(keep, tf.constant(scale, inputs.dtype), tf.zeros([], inputs.dtype))
         return inputs * mask

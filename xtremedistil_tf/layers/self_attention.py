@@ -76,9 +76,12 @@ class SelfAttention(keras.layers.Layer):
             return ops.reshape(dense(tokens), (batch, seq, hidden))
 
         query, key, value = project(self.query), project(self.key), project(self.value)
-        q, k, v = self._split_heads(query), self._split_heads(key), self._split_heads(value)
-        logits = ops.matmul(q, ops.transpose(k, (0, 1, 3, 2)))
-        logits = ops.cast(logits, "float32") * (1.0 / math.sqrt(self.config.head_size))
+        # The 1/sqrt(head_size) scale goes on the queries, [batch, seq, hidden], not on
+        # the logits, [batch, heads, seq, seq]: one pass over a tensor seq/head_size
+        # times smaller, forward and backward (float32 results change by rounding only).
+        scaled = query * ops.cast(1.0 / math.sqrt(self.config.head_size), query.dtype)
+        q, k, v = self._split_heads(scaled), self._split_heads(key), self._split_heads(value)
+        logits = ops.cast(ops.matmul(q, ops.transpose(k, (0, 1, 3, 2))), "float32")
         # expand_dims, not [:, None, None, :]: LiteRT cannot convert that slice at
         # dynamic sequence length.
         logits = logits + ops.expand_dims(ops.expand_dims(mask_bias, 1), 1)
