@@ -1,24 +1,19 @@
 """benchmark_distill.py times the student in the precision it names, a folder student too."""
-import importlib.util
 import os
 
 import keras
 import pytest
 
 from tests.distill import helpers
+from tests.script_module import load_script
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SCRIPT = os.path.join(ROOT, "run_scripts", "benchmarks", "benchmark_distill.py")
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
 @pytest.fixture(scope="module")
 def benchmark():
     """The script as a module, loaded once (its absl flags can be defined only once)."""
-    spec = importlib.util.spec_from_file_location("benchmark_distill", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(os.path.join("run_scripts", "benchmarks", "benchmark_distill.py"))
 
 
 @pytest.mark.parametrize("precision,dtype", [("float32", "float32"),

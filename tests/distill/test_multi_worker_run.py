@@ -3,7 +3,6 @@ run whose worker is SIGKILLed resumes to the weights of an uninterrupted run.
 
 Run with `-s` to see the figures (steps, kill point, resume point, weight diff).
 """
-import importlib.util
 import json
 import os
 import re
@@ -18,6 +17,7 @@ import pytest
 
 from tests.distill.test_run_distill import (  # noqa: F401 (tiny_setup is a fixture)
     ROOT, _flags, _student_weights, tiny_setup)
+from tests.script_module import load_script
 
 LAUNCHER = os.path.join(ROOT, "run_scripts", "launch_multi_worker.py")
 STEPS, CHECKPOINT_EVERY = 24, 4
@@ -150,10 +150,7 @@ def test_two_workers_kill_one_and_resume_matches_uninterrupted(tiny_setup, tmp_p
 
 
 def _launcher_module():
-    spec = importlib.util.spec_from_file_location("launch_multi_worker", LAUNCHER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(LAUNCHER)
 
 
 def test_launcher_cluster_description():

@@ -1,6 +1,5 @@
 """benchmark_inference.py builds and times the full-integer LiteRT kinds, calibrated on
 the user's texts through the model's tokenizer (or on random ids for a preset)."""
-import importlib.util
 import json
 import os
 
@@ -11,6 +10,7 @@ from xtremedistil_tf.checkpoints import to_hf
 from xtremedistil_tf.export import ExportData
 
 from tests.export.conftest import TEXTS, make_tokenizer, tiny_encoder
+from tests.script_module import load_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, "run_scripts", "benchmarks", "benchmark_inference.py")
@@ -23,10 +23,7 @@ CALIBRATION = ExportData([t for t in TEXTS if t], source="test texts")
 def bench():
     # Imported, not run: its flags are its own (tests/test_flag_vocabulary.py), so
     # importing it beside other scripts' tests cannot clash.
-    spec = importlib.util.spec_from_file_location("benchmark_inference", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT)
 
 
 def _activation_types(path):
