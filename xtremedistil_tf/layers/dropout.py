@@ -9,15 +9,21 @@ import tensorflow as tf
 _RATE_TOLERANCE = 0.02
 
 
+def _draw(rate):
+    """`(bits per element, threshold)`: an element is dropped when its bits are below."""
+    bits = 8 if abs(round(rate * 2 ** 8) / 2 ** 8 - rate) <= _RATE_TOLERANCE * rate else 16
+    return bits, min(max(round(rate * 2 ** bits), 1), 2 ** bits - 1)
+
+
 def draw_bits(rate):
     """How many random bits a cheap dropout draw spends per element at `rate`."""
-    return 8 if abs(round(rate * 2 ** 8) / 2 ** 8 - rate) <= _RATE_TOLERANCE * rate else 16
+    return _draw(rate)[0]
 
 
 def drawn_rate(rate):
     """The rate a cheap dropout draw actually drops at (what its scale corrects for)."""
-    bits = draw_bits(rate)
-    return min(max(round(rate * 2 ** bits), 1), 2 ** bits - 1) / 2 ** bits
+    bits, threshold = _draw(rate)
+    return threshold / 2 ** bits
 
 
 class Dropout(keras.layers.Dropout):
@@ -50,15 +56,14 @@ class Dropout(keras.layers.Dropout):
         seed = tf.cast(tf.math.floormod(seed, tf.int32.max - 1), tf.int32)
         shape = tf.shape(inputs)
         count = tf.reduce_prod(shape)
-        bits = draw_bits(self.rate)
+        bits, threshold = _draw(self.rate)
         per_word = 32 // bits
         unit = tf.uint8 if bits == 8 else tf.uint16
         words = tf.random.stateless_uniform(
             [(count + per_word - 1) // per_word], seed=seed, minval=None, maxval=None,
             dtype=tf.uint32)
         draws = tf.reshape(tf.bitcast(words, unit), [-1])[:count]
-        threshold = round(drawn_rate(self.rate) * 2 ** bits)
         keep = tf.reshape(draws >= tf.constant(threshold, unit), shape)
-        scale = 1.0 / (1.0 - drawn_rate(self.rate))
+        scale = 2 ** bits / (2 ** bits - threshold)
         mask = tf.where(keep, tf.constant(scale, inputs.dtype), tf.zeros([], inputs.dtype))
         return inputs * mask
