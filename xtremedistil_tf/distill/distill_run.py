@@ -114,6 +114,8 @@ def run_distillation(config, flags_text=None, log=print, verbose=True, on_evalua
     with strategy.scope():
         student, init_info = build_student(config, teacher, tokenizer,
                                            _importance_batches(data, config))
+        if "not_applied" in init_info:
+            log(f"Note: {init_info['not_applied']}")
         distiller = Distiller(teacher=teacher, student=student,
                               losses=dict(config.stages[0].losses),
                               loss_settings=config.loss_settings,

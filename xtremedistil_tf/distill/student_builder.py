@@ -120,7 +120,16 @@ def _build_encoder(config, teacher, tokenizer, importance_batches):
 
         student, student_tokenizer = from_hf(config.student, dtype=config.precision)
         check_same_vocab(tokenizer, student_tokenizer)
-        return student, {"method": "folder", "folder": config.student}
+        info = {"method": "folder", "folder": config.student}
+        if config.student_init in ETD_INITS or config.etd_refit:
+            asked = [f"--student_init={config.student_init}"]
+            asked += ["--etd_refit"] if config.etd_refit else []
+            if config.etd_refit or config.student_init == "etd_impt":
+                asked.append(f"--importance_batches={config.importance_batches}")
+            info["not_applied"] = (
+                f"--student is a folder, so its weights are the start as they are: "
+                f"{', '.join(asked)} apply only to a preset student (e.g. --student=l6h256).")
+        return student, info
     raise ValueError(
         f"student={config.student!r} is neither a preset ({sorted(PRESETS)}) nor a folder.")
 
