@@ -37,7 +37,7 @@ flags_common.define_training_flags(FLAGS, __name__, batch_size=32, learning_rate
 flags_common.define_run_flags(FLAGS, __name__, output_dir=None, seed=0, verbose=1)
 flags_common.define_column_flags(FLAGS, __name__, text_column="sentence",
                                  label_column="label")
-flags_common.define_flags(FLAGS, __name__, pooling="auto", head_init="random",
+flags_common.define_flags(FLAGS, __name__, pooling="auto", head_init="random", dropout=None,
                           max_answer_length=30,
                           null_score_threshold=0.0)
 # What to run.
@@ -141,7 +141,7 @@ def build_configs():
         clipnorm=FLAGS.clipnorm or None, seed=FLAGS.seed, save_model=FLAGS.save_model,
         predict_test=FLAGS.predict_test, verbose=FLAGS.verbose,
         pooling=resolve_pooling(FLAGS.pooling, FLAGS.init_checkpoint),
-        head_init=FLAGS.head_init).validate()
+        head_init=FLAGS.head_init, dropout=FLAGS.dropout).validate()
     return task_config, finetune_config
 
 

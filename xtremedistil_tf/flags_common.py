@@ -110,6 +110,9 @@ _SHARED = {
                 "([CLS]) vector, BERT's pooled_output, or auto (run_finetune.py: the pooling "
                 "the checkpoint's sentence-transformers files declare, else the pooler).",
                 {"enum_values": ["auto", "mean", "first", "pooled_output"]}),
+    "dropout": (flags.DEFINE_float, "Rate of every dropout layer of the model while "
+                "fine-tuning (embeddings, attention, hidden states, head); unset: the rates the "
+                "checkpoint's config gives.", {"lower_bound": 0.0, "upper_bound": 0.99}),
     "head_init": (flags.DEFINE_enum, "A new sentence-level head starts random, or at the "
                   "linear probe of the frozen encoder's pooled vectors on the training set "
                   "(probe: one forward pass, then fine-tuning as usual).",

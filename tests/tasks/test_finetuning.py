@@ -219,3 +219,41 @@ def test_learning_rate_follows_the_encoder_width(tmp_path, encoder, tokenizer, d
                learning_rate=None)
     assert res["finetune_config"]["learning_rate"] == 1e-4
     assert "learning rate 0.0001" in res["summary"]
+
+
+def test_dropout_flag_sets_every_dropout_layer(tmp_path, tokenizer, data_rng):
+    """--dropout=0 makes a training-mode pass of a dropout-0.3 model equal to inference,
+    in the encoder and the head; unset, the checkpoint's rates stay."""
+    from xtremedistil_tf.layers.dropout import set_dropout_rate
+    from xtremedistil_tf.models import Encoder
+    from xtremedistil_tf.models.encoder_config import get_preset
+
+    noisy = Encoder(get_preset("tiny", hidden_dropout_prob=0.3,
+                               attention_probs_dropout_prob=0.3))
+    write_tsv(tmp_path / "SST-2" / "train.tsv", ["sentence", "label"],
+              sentiment_rows(32, data_rng))
+    write_tsv(tmp_path / "SST-2" / "dev.tsv", ["sentence", "label"],
+              sentiment_rows(8, data_rng))
+    task = get_task("sst2", TaskConfig(data_dir=str(tmp_path), max_seq_length=12))
+    kept = _run(task, noisy, tokenizer, tmp_path / "kept", num_train_epochs=1, save_model=False)
+    rates = {layer.rate for layer in kept["model"]._flatten_layers()
+             if isinstance(layer, keras.layers.Dropout)}
+    assert rates == {0.3} and ", dropout " not in kept["summary"]
+    res = _run(task, noisy, tokenizer, tmp_path / "out", num_train_epochs=1, dropout=0.0,
+               save_model=False)
+    model = res["model"]
+    assert res["finetune_config"]["dropout"] == 0.0 and ", dropout 0.0" in res["summary"]
+    assert {layer.rate for layer in model._flatten_layers()
+            if isinstance(layer, keras.layers.Dropout)} == {0.0}
+    ids = np.array([[2, 7, 8, 9, 3, 0]], dtype=np.int32)
+    inputs = {"input_ids": ids, "attention_mask": (ids > 0).astype(np.int32),
+              "token_type_ids": np.zeros_like(ids)}
+    np.testing.assert_array_equal(model(inputs, training=True)["logits"],
+                                  model(inputs, training=False)["logits"])
+    # The helper counts what it set, and a rate can be put back.
+    assert set_dropout_rate(model, 0.3) >= 3 * noisy.config.num_hidden_layers
+
+
+def test_dropout_must_be_a_rate():
+    with pytest.raises(ValueError, match="dropout=1.0 must be in"):
+        FinetuneConfig(output_dir="x", dropout=1.0).validate()

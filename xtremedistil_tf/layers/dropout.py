@@ -67,3 +67,17 @@ class Dropout(keras.layers.Dropout):
         scale = 2 ** bits / (2 ** bits - threshold)
         mask = tf.where(keep, tf.constant(scale, inputs.dtype), tf.zeros([], inputs.dtype))
         return inputs * mask
+
+
+def set_dropout_rate(model, rate):
+    """Sets the rate of every dropout layer in `model` (nested layers included).
+
+    The encoders build their dropout layers from the checkpoint's config; fine-tuning
+    with another rate (`run_finetune.py --dropout`) changes them in place before the
+    first step. Returns how many layers were set.
+    """
+    layers = [layer for layer in model._flatten_layers(include_self=True)
+              if isinstance(layer, keras.layers.Dropout)]
+    for layer in layers:
+        layer.rate = float(rate)
+    return len(layers)

@@ -55,6 +55,8 @@ class FinetuneConfig:
         head_init: "random", or "probe": a new one-layer sentence head starts at
             the linear probe of the frozen encoder on the training set
             (`probe_head.py`); other heads start random either way.
+        dropout: the rate of every dropout layer of the task model while
+            training (encoder and head); None keeps the checkpoint's rates.
     """
 
     output_dir: str
@@ -71,6 +73,7 @@ class FinetuneConfig:
     verbose: int = 1
     pooling: str = "auto"
     head_init: str = "random"
+    dropout: float | None = None
 
     def validate(self):
         """Raises `ValueError` naming the first field out of range."""
@@ -95,6 +98,9 @@ class FinetuneConfig:
             raise ValueError(f"pooling={self.pooling!r}; valid: {list(POOLINGS)}.")
         if self.head_init not in HEAD_INITS:
             raise ValueError(f"head_init={self.head_init!r}; valid: {list(HEAD_INITS)}.")
+        if self.dropout is not None and not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout={self.dropout} must be in [0, 1), or unset to keep the "
+                             "checkpoint's rates.")
         if self.verbose not in (0, 1, 2):
             raise ValueError(f"verbose={self.verbose} must be 0, 1 or 2.")
         return self

@@ -7,6 +7,7 @@ import warnings
 import keras
 import numpy as np
 
+from xtremedistil_tf.layers.dropout import set_dropout_rate
 from xtremedistil_tf.models import ENCODER_TYPES, TaskModel
 from xtremedistil_tf.tasks.data.task_tokenizer import TaskTokenizer
 from xtremedistil_tf.tasks.finetune_config import default_learning_rate
@@ -88,6 +89,8 @@ def finetune(task, model, tokenizer, config, run_info=None):
     train_examples = task.load_examples("train") if config.num_train_epochs > 0 else []
     task_model, new_head = _build_model(task, model, train_examples, config.num_train_epochs,
                                         None if config.pooling == "auto" else config.pooling)
+    if config.dropout is not None:
+        set_dropout_rate(task_model, config.dropout)
     pad_id = task_model.encoder.config.pad_token_id
     if config.learning_rate is None:
         config = config.replace(learning_rate=default_learning_rate(task_model.encoder.config))
@@ -236,6 +239,7 @@ def summarize(results, task_model):
                      f"{cfg['warmup_ratio']}"
                      + (f", head on {task_model.pooling}" if hasattr(task_model, "pooling")
                         else "")
+                     + (f", dropout {cfg['dropout']}" if cfg.get("dropout") is not None else "")
                      + (f", head started at the linear probe (training-set fit "
                         f"{results['head_probe_train_fit']:.4f})"
                         if results.get("head_probe_train_fit") is not None else ""))
