@@ -64,3 +64,26 @@ def test_without_cheap_draw_it_is_keras_dropout_bit_for_bit():
     ours, theirs = Dropout(0.3, seed=13), keras.layers.Dropout(0.3, seed=13)
     np.testing.assert_array_equal(ours(x, training=True), theirs(x, training=True))
     assert Dropout.from_config(Dropout(0.2, cheap_draw=True).get_config()).cheap_draw
+
+
+def test_cast_to_drops_in_float32_and_hands_on_16_bits_inside_a_traced_step():
+    layer = Dropout(0.3, seed=9, cheap_draw=True, cast_to="bfloat16", dtype="float32")
+    x = tf.random.uniform(SHAPE, 0.5, 1.5, seed=3)
+    upstream = tf.cast(tf.random.normal(SHAPE, seed=4), "bfloat16")
+
+    @tf.function
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+        return y, tape.gradient(y, x, output_gradients=upstream)
+
+    y, grad = step(x)
+    assert y.dtype == tf.bfloat16 and grad.dtype == tf.float32
+    kept = y.numpy() != 0
+    assert 0.2 < 1 - kept.mean() < 0.4
+    scale = 1 / (1 - drawn_rate(0.3))
+    np.testing.assert_array_equal(y, tf.cast(np.where(kept, x * scale, 0.0), "bfloat16"))
+    np.testing.assert_allclose(grad, np.where(kept, tf.cast(upstream, "float32") * scale, 0.0),
+                               rtol=1e-6)
+    assert Dropout.from_config(layer.get_config()).cast_to == "bfloat16"

@@ -47,3 +47,30 @@ def test_mixed_bfloat16_matches_float32_without_dropout():
     output, probs, _ = mixed(tf.constant(X, "bfloat16"), MASK)
     np.testing.assert_allclose(np.asarray(tf.cast(output, "float32")), expected, atol=0.05)
     np.testing.assert_allclose(probs, expected_probs, atol=0.02)
+
+
+def test_mixed_bfloat16_gradients_match_float32_and_skip_padded_keys():
+    reference, mixed = _attention("float32", 0.0), _attention("mixed_bfloat16", 0.0)
+    mixed.set_weights(reference.get_weights())
+    upstream = np.random.default_rng(1).normal(size=(3, 4, 7, 7)).astype(np.float32)
+
+    def grads(layer, x):
+        @tf.function
+        def run(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                _, probs, _ = layer(x, MASK)
+                loss = tf.reduce_sum(probs * upstream)
+            return probs, tape.gradient(loss, [x, layer.query.kernel, layer.key.kernel])
+        return run(x)
+
+    expected_probs, expected = grads(reference, tf.constant(X))
+    probs, got = grads(mixed, tf.constant(X, "bfloat16"))
+    assert probs.dtype == tf.float32 and got[0].dtype == tf.bfloat16
+    # Padded keys get (almost) no weight in either precision.
+    assert float(tf.reduce_max(probs[1, :, :, 4:])) < 1e-30
+    np.testing.assert_allclose(probs, expected_probs, atol=0.02)
+    for want, have in zip(expected, got):
+        want = np.asarray(want)
+        np.testing.assert_allclose(np.asarray(tf.cast(have, "float32")), want,
+                                   atol=0.03 * np.abs(want).max())

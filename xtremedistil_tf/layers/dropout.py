@@ -38,15 +38,21 @@ class Dropout(keras.layers.Dropout):
     A `noise_shape` falls back to Keras's dropout.
 
     Only with `cheap_draw=True`, which the encoder layers set under mixed
-    precision: float32 training keeps Keras's draws, bit for bit.
+    precision: float32 training keeps Keras's draws, bit for bit. There the mask
+    is applied in one XLA-compiled pass each way, which can also cast the result
+    (`cast_to`: attention drops its float32 probabilities and hands bfloat16
+    weights on), instead of TensorFlow's compare, select, multiply and cast, which
+    run element by element in bfloat16 on CPU (forward and backward over the
+    `[32, 8, 128, 128]` probabilities: 16 ms -> 10 ms with the draw, one thread).
     """
 
-    def __init__(self, rate, cheap_draw=False, **kwargs):
+    def __init__(self, rate, cheap_draw=False, cast_to=None, **kwargs):
         super().__init__(rate, **kwargs)
         self.cheap_draw = bool(cheap_draw)
+        self.cast_to = cast_to
 
     def get_config(self):
-        return {**super().get_config(), "cheap_draw": self.cheap_draw}
+        return {**super().get_config(), "cheap_draw": self.cheap_draw, "cast_to": self.cast_to}
 
     def call(self, inputs, training=False):
         if (not self.cheap_draw or not training or not 0 < self.rate < 1
@@ -63,10 +69,26 @@ class Dropout(keras.layers.Dropout):
             [(count + per_word - 1) // per_word], seed=seed, minval=None, maxval=None,
             dtype=tf.uint32)
         draws = tf.reshape(tf.bitcast(words, unit), [-1])[:count]
-        keep = tf.reshape(draws >= tf.constant(threshold, unit), shape)
-        scale = 2 ** bits / (2 ** bits - threshold)
-        mask = tf.where(keep, tf.constant(scale, inputs.dtype), tf.zeros([], inputs.dtype))
-        return inputs * mask
+        draws = tf.reshape(draws, shape)
+        return _apply(inputs, draws, tf.constant(threshold, unit),
+                      tf.constant(2 ** bits / (2 ** bits - threshold), tf.float32),
+                      tf.as_dtype(self.cast_to or inputs.dtype))
+
+
+@tf.function(jit_compile=True, autograph=False)
+def _masked(values, draws, threshold, scale, dtype):
+    kept = tf.cast(values, tf.float32) * scale
+    return tf.cast(tf.where(draws >= threshold, kept, tf.zeros_like(kept)), dtype)
+
+
+def _apply(inputs, draws, threshold, scale, dtype):
+    """`inputs` with the elements whose draw is under `threshold` zeroed, the rest
+    times `scale`, in `dtype`; the gradient is the same mask on the way back."""
+    @tf.custom_gradient
+    def apply(inputs):
+        return (_masked(inputs, draws, threshold, scale, dtype),
+                lambda upstream: _masked(upstream, draws, threshold, scale, inputs.dtype))
+    return apply(inputs)
 
 
 def set_dropout_rate(model, rate):

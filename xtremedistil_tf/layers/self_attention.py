@@ -43,9 +43,12 @@ class SelfAttention(keras.layers.Layer):
         # float32 whatever the policy: it drops the float32 probabilities before they
         # are cast, because TensorFlow's bfloat16 random-compare-select runs element
         # by element on CPU (several times the float32 cost over [batch, heads, seq, seq]).
-        # Under mixed precision it also draws 16 bits per element (`layers/dropout.py`).
+        # Under mixed precision it draws 8 or 16 bits per element and casts its output
+        # to the compute dtype in the same compiled pass (`layers/dropout.py`).
+        mixed = self.dtype_policy.compute_dtype != "float32"
         self.dropout = Dropout(config.attention_probs_dropout_prob, dtype="float32",
-                               cheap_draw=self.dtype_policy.compute_dtype != "float32")
+                               cheap_draw=mixed,
+                               cast_to=self.dtype_policy.compute_dtype if mixed else None)
 
     def build(self, input_shape=None):
         shape = (None, None, self.config.hidden_size)
