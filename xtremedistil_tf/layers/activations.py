@@ -10,16 +10,12 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _TANH_SCALE = math.sqrt(2.0 / math.pi)
 
 
-def _tanh_inner(x):
-    return _TANH_SCALE * (x + 0.044715 * x * x * x)
-
-
 def _gelu_exact_derivative(x):
     return 0.5 * (1.0 + tf.math.erf(x * _SQRT_HALF)) + x * tf.exp(-0.5 * x * x) * _INV_SQRT_2PI
 
 
 def _gelu_tanh_derivative(x):
-    t = tf.tanh(_tanh_inner(x))
+    t = tf.tanh(_TANH_SCALE * (x + 0.044715 * x * x * x))
     return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _TANH_SCALE * (1.0 + 3 * 0.044715 * x * x)
 
 

@@ -68,8 +68,7 @@ class Dropout(keras.layers.Dropout):
         words = tf.random.stateless_uniform(
             [(count + per_word - 1) // per_word], seed=seed, minval=None, maxval=None,
             dtype=tf.uint32)
-        draws = tf.reshape(tf.bitcast(words, unit), [-1])[:count]
-        draws = tf.reshape(draws, shape)
+        draws = tf.reshape(tf.reshape(tf.bitcast(words, unit), [-1])[:count], shape)
         return _apply(inputs, draws, tf.constant(threshold, unit),
                       tf.constant(2 ** bits / (2 ** bits - threshold), tf.float32),
                       tf.as_dtype(self.cast_to or inputs.dtype))
