@@ -1,5 +1,6 @@
 """Self-attention under mixed precision: float32 probabilities and attention dropout."""
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from xtremedistil_tf import get_preset
@@ -74,3 +75,43 @@ def test_mixed_bfloat16_gradients_match_float32_and_skip_padded_keys():
         want = np.asarray(want)
         np.testing.assert_allclose(np.asarray(tf.cast(have, "float32")), want,
                                    atol=0.03 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("probs_in_loss", [True, False])
+def test_softmax_and_dropout_backward_in_one_pass_matches_autodiff(probs_in_loss):
+    # The mixed-precision training path: softmax, then the cheap dropout's mask and a
+    # bfloat16 cast, with the gradient of both outputs computed in one compiled pass.
+    from xtremedistil_tf.layers.self_attention import _softmax_dropout
+    rng = np.random.default_rng(2)
+    logits = tf.constant(rng.normal(size=(2, 3, 5, 6)) * 3, tf.float32)
+    up_weights = tf.constant(rng.normal(size=logits.shape), tf.bfloat16)
+    up_probs = tf.constant(rng.normal(size=logits.shape), tf.float32)
+    drawn = Dropout(0.3, seed=4, cheap_draw=True).draw(logits, training=True)
+    keep = tf.cast(drawn[0] >= drawn[1], tf.float64) * tf.cast(drawn[2], tf.float64)
+    assert 0 < float(tf.reduce_mean(tf.cast(keep == 0, tf.float32))) < 1
+
+    def loss(probs, weights):
+        total = tf.reduce_sum(tf.cast(weights, tf.float64) * tf.cast(up_weights, tf.float64))
+        if probs_in_loss:
+            total += tf.reduce_sum(tf.cast(probs, tf.float64) * tf.cast(up_probs, tf.float64))
+        return total
+
+    @tf.function
+    def fused(logits):
+        with tf.GradientTape() as tape:
+            tape.watch(logits)
+            probs, weights = _softmax_dropout(logits, drawn, tf.bfloat16)
+            value = loss(probs, weights)
+        return probs, weights, tape.gradient(value, logits)
+
+    logits64 = tf.cast(logits, tf.float64)
+    with tf.GradientTape() as tape:
+        tape.watch(logits64)
+        probs64 = tf.nn.softmax(logits64)
+        want_grad = tape.gradient(loss(probs64, probs64 * keep), logits64)
+    probs, weights, grad = fused(logits)
+    assert weights.dtype == tf.bfloat16 and probs.dtype == tf.float32
+    np.testing.assert_allclose(probs, probs64, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(tf.cast(weights, tf.float64)), probs64 * keep,
+                               rtol=2 ** -8, atol=1e-6)
+    np.testing.assert_allclose(grad, want_grad, atol=1e-5 * np.abs(want_grad).max() + 1e-6)

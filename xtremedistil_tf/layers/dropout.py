@@ -54,10 +54,17 @@ class Dropout(keras.layers.Dropout):
     def get_config(self):
         return {**super().get_config(), "cheap_draw": self.cheap_draw, "cast_to": self.cast_to}
 
-    def call(self, inputs, training=False):
+    def draw(self, inputs, training=False):
+        """The cheap draw's mask for `inputs`, or None where `call` would not use it.
+
+        Returns `(draws, threshold, scale)`: an element is dropped where its draw is
+        below `threshold`, the rest are multiplied by `scale`. Each call advances the
+        seed generator, as `call` does. The transformer layers pass it to
+        `LayerNormalization.add_and_normalize`, which applies it inside its own pass.
+        """
         if (not self.cheap_draw or not training or not 0 < self.rate < 1
                 or self.noise_shape is not None):
-            return super().call(inputs, training=training)
+            return None
         seed = keras.random.SeedGenerator.next(self.seed_generator)
         seed = tf.cast(tf.math.floormod(seed, tf.int32.max - 1), tf.int32)
         shape = tf.shape(inputs)
@@ -69,24 +76,37 @@ class Dropout(keras.layers.Dropout):
             [(count + per_word - 1) // per_word], seed=seed, minval=None, maxval=None,
             dtype=tf.uint32)
         draws = tf.reshape(tf.reshape(tf.bitcast(words, unit), [-1])[:count], shape)
-        return _apply(inputs, draws, tf.constant(threshold, unit),
-                      tf.constant(2 ** bits / (2 ** bits - threshold), tf.float32),
-                      tf.as_dtype(self.cast_to or inputs.dtype))
+        return (draws, tf.constant(threshold, unit),
+                tf.constant(2 ** bits / (2 ** bits - threshold), tf.float32))
+
+    def call(self, inputs, training=False):
+        drawn = self.draw(inputs, training=training)
+        if drawn is None:
+            return super().call(inputs, training=training)
+        return _apply(inputs, drawn, tf.as_dtype(self.cast_to or inputs.dtype))
+
+
+def apply_draw(values, drawn):
+    """`values` in float32 with `drawn`'s mask and scale applied (`Dropout.draw`):
+    the elementwise step, for use inside a compiled pass."""
+    draws, threshold, scale = drawn
+    kept = tf.cast(values, tf.float32) * scale
+    return tf.where(draws >= threshold, kept, tf.zeros_like(kept))
 
 
 @tf.function(jit_compile=True, autograph=False)
-def _masked(values, draws, threshold, scale, dtype):
-    kept = tf.cast(values, tf.float32) * scale
-    return tf.cast(tf.where(draws >= threshold, kept, tf.zeros_like(kept)), dtype)
+def masked(values, drawn, dtype):
+    """`apply_draw` as one compiled pass, the result cast to `dtype`."""
+    return tf.cast(apply_draw(values, drawn), dtype)
 
 
-def _apply(inputs, draws, threshold, scale, dtype):
+def _apply(inputs, drawn, dtype):
     """`inputs` with the elements whose draw is under `threshold` zeroed, the rest
     times `scale`, in `dtype`; the gradient is the same mask on the way back."""
     @tf.custom_gradient
     def apply(inputs):
-        return (_masked(inputs, draws, threshold, scale, dtype),
-                lambda upstream: _masked(upstream, draws, threshold, scale, inputs.dtype))
+        return (masked(inputs, drawn, dtype),
+                lambda upstream: masked(upstream, drawn, inputs.dtype))
     return apply(inputs)
 
 

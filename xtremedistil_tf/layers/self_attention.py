@@ -2,9 +2,11 @@
 import math
 
 import keras
+import tensorflow as tf
 from keras import ops
 
-from xtremedistil_tf.layers.dropout import Dropout
+from xtremedistil_tf.layers.dropout import Dropout, apply_draw, masked
+from xtremedistil_tf.layers.layer_normalization import row_sum
 
 # Added to the logits of padded keys (logits and softmax always run in float32):
 # a padded key keeps a weight below exp(-100) ~ 4e-44 of a real one. Small, so that
@@ -62,6 +64,20 @@ class SelfAttention(keras.layers.Layer):
         x = ops.reshape(x, (batch, seq, heads, self.config.head_size))
         return ops.transpose(x, (0, 2, 1, 3))
 
+    def _probabilities_and_weights(self, logits, training):
+        """float32 softmax of `logits`, and its dropout in the compute dtype.
+
+        With the cheap draw (mixed precision, training), the backward of both is one
+        compiled pass: dropout's mask, softmax's gradient and the probabilities'
+        own upstream gradient together, instead of a compiled mask and TensorFlow's
+        four softmax-gradient ops over `[batch, heads, seq, seq]` in float32.
+        """
+        drawn = self.dropout.draw(logits, training=training)
+        if drawn is None:
+            probs = ops.softmax(logits, axis=-1)
+            return probs, ops.cast(self.dropout(probs, training=training), self.compute_dtype)
+        return _softmax_dropout(logits, drawn, tf.as_dtype(self.compute_dtype))
+
     def call(self, x, attention_mask, head_mask=None, training=False):
         """`attention_mask` is int `[batch, seq]`: 1 for real keys, 0 for padding.
 
@@ -88,11 +104,30 @@ class SelfAttention(keras.layers.Layer):
         # expand_dims, not [:, None, None, :]: LiteRT cannot convert that slice at
         # dynamic sequence length.
         logits = logits + ops.expand_dims(ops.expand_dims(mask_bias, 1), 1)
-        probs = ops.softmax(logits, axis=-1)
-        weights = ops.cast(self.dropout(probs, training=training), self.compute_dtype)
+        probs, weights = self._probabilities_and_weights(logits, training)
         if head_mask is not None:
             weights = weights * ops.cast(head_mask, self.compute_dtype)[None, :, None, None]
         context = ops.matmul(weights, v)
         context = ops.reshape(ops.transpose(context, (0, 2, 1, 3)), (-1, hidden))
         output = ops.reshape(self.output_dense(context), (batch, seq, hidden))
         return output, probs, (query, key, value)
+
+
+def _softmax_dropout(logits, drawn, dtype):
+    """`(softmax(logits), dropout(softmax(logits)) as dtype)` with `drawn`'s mask."""
+    @tf.custom_gradient
+    def run(logits):
+        probs = tf.nn.softmax(logits)
+
+        def grad(grad_probs, grad_weights):
+            return _softmax_dropout_backward(probs, grad_probs, grad_weights, drawn)
+        return (probs, masked(probs, drawn, dtype)), grad
+    return run(logits)
+
+
+@tf.function(jit_compile=True, autograph=False)
+def _softmax_dropout_backward(probs, grad_probs, grad_weights, drawn):
+    grad = apply_draw(grad_weights, drawn)
+    if grad_probs is not None:
+        grad = grad + grad_probs
+    return probs * (grad - row_sum(grad * probs))

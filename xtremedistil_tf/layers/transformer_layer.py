@@ -53,11 +53,12 @@ class TransformerLayer(keras.layers.Layer):
     def call(self, x, attention_mask, head_mask=None, training=False):
         attended, probs, qkv = self.attention(x, attention_mask, head_mask=head_mask,
                                               training=training)
-        x = self.attention_norm(x + self.attention_dropout(attended, training=training))
+        x = self.attention_norm.add_and_normalize(x, attended, self.attention_dropout,
+                                                training=training)
         # On [tokens, hidden], as in `SelfAttention`, so the bias adds fuse into the MatMuls.
         tokens = ops.reshape(x, (-1, self.config.hidden_size))
         activation = self.activation if training else self.inference_activation
         ffn = self.ffn_output(activation(self.intermediate(tokens)))
         ffn = ops.reshape(ffn, ops.shape(x))
-        x = self.ffn_norm(x + self.ffn_dropout(ffn, training=training))
+        x = self.ffn_norm.add_and_normalize(x, ffn, self.ffn_dropout, training=training)
         return x, probs, qkv
