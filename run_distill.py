@@ -50,6 +50,10 @@ flags.DEFINE_string("transfer_data", "builtin:wikipedia",
                     "Transfer text: a .txt/.tsv file, builtin:python_docs, builtin:wikipedia, "
                     "builtin:wikipedia_pairs, builtin:wikipedia_mixed or "
                     "tfds:<name>:<split>:<features>; the augmentation text with --source_task.")
+flags.DEFINE_list("importance_extra_data", [], "ETD-Impt: more texts (the --transfer_data "
+                  "forms) to score the importance and fit --etd_refit on beside the transfer "
+                  "data, --importance_batches of each, each text's scores normalised and "
+                  "added; e.g. builtin:wikipedia_pairs. Task-agnostic runs only.")
 flags.DEFINE_integer("augmentation_examples", 0, "Task transfer: unlabelled examples made "
                      "from --transfer_data (sentence pairs for a pair task, word-split "
                      "sentences for NER); 0: none.")
@@ -135,7 +139,8 @@ def build_config():
         teacher=FLAGS.teacher, teacher_finetune_epochs=FLAGS.teacher_finetune_epochs,
         teacher_learning_rate=FLAGS.teacher_learning_rate, student=FLAGS.student,
         student_init=FLAGS.student_init, student_checkpoint=FLAGS.student_checkpoint,
-        importance_batches=FLAGS.importance_batches, etd_refit=FLAGS.etd_refit,
+        importance_batches=FLAGS.importance_batches,
+        importance_extra_data=tuple(FLAGS.importance_extra_data), etd_refit=FLAGS.etd_refit,
         word_embedding_init=FLAGS.word_embedding_init,
         freeze_word_embedding=FLAGS.freeze_word_embedding,
         source_task=FLAGS.source_task, data_dir=FLAGS.data_dir, data_source=FLAGS.data_source,

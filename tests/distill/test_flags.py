@@ -43,6 +43,15 @@ def test_default_recipe(parse):
     assert config.output_dir == "outputs/l6h256"
 
 
+def test_importance_extra_data_reaches_the_config_and_round_trips(parse):
+    from xtremedistil_tf.distill.distill_config import DistillConfig
+
+    config = parse("--flagfile=flags/l6h256.cfg",
+                   "--importance_extra_data=builtin:wikipedia_pairs,extra.txt")
+    assert config.importance_extra_data == ("builtin:wikipedia_pairs", "extra.txt")
+    assert DistillConfig.from_dict(config.to_dict()) == config
+
+
 def test_flag_file_round_trip(parse, tmp_path):
     config = parse("--flagfile=flags/l6h256.cfg", "--logits_max_steps=7")
     path = tmp_path / "flags.cfg"
@@ -131,6 +140,9 @@ def test_paper_task_transfer_recipes(parse, shape):
      "source_task='sst3' is not a task"),
     (["--flagfile=flags/task_transfer.cfg", "--data_dir=d", "--strategy=multi_worker"],
      "fine-tune the teacher first"),
+    (["--flagfile=flags/task_transfer.cfg", "--data_dir=d",
+      "--importance_extra_data=builtin:wikipedia_pairs"],
+     "importance_extra_data applies to task-agnostic runs"),
     (["--flagfile=flags/task_transfer.cfg", "--data_dir=d", "--logits_eval_every=0",
       "--logits_patience=0"], "unfreeze='gradual' trains each phase"),
 ])

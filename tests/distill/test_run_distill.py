@@ -183,6 +183,34 @@ def test_etd_student_init_starts_from_teacher_weights(tiny_setup, tmp_path, init
         assert json.load(f)["outputs"]["hf_start"] == str(out / "hf_start")
 
 
+@pytest.mark.slow
+def test_importance_extra_data_is_scored_and_refit_on(tiny_setup, tmp_path):
+    """A second text joins the ETD-Impt scores and the refit, and the run records it."""
+    from xtremedistil_tf.checkpoints import to_hf
+    from xtremedistil_tf.tokenizers import Tokenizer
+
+    teacher = helpers.tiny_teacher(num_attention_heads=6)
+    to_hf(teacher, Tokenizer.from_vocab(SPECIAL + WORDS), str(tmp_path / "teacher"))
+    rng = np.random.default_rng(1)
+    pairs = [" ".join(rng.choice(WORDS[:20], size=5)) + "\t" + " ".join(rng.choice(WORDS, size=4))
+             for _ in range(60)]
+    (tmp_path / "pairs.tsv").write_text("\n".join(pairs) + "\n")
+    args = _flags(tiny_setup, tmp_path / "out", rep_steps=2, single_stage=True)
+    args = [a for a in args if not a.startswith("--teacher=")]
+    args += [f"--teacher={tmp_path / 'teacher'}", "--student_init=etd_impt", "--etd_refit",
+             "--importance_batches=3", f"--importance_extra_data={tmp_path / 'pairs.tsv'}"]
+    code, output = _finish(_run(args))
+    assert code == 0, output
+    init = json.loads((tmp_path / "out" / "metrics.json").read_text())["student_init"]
+    assert init["importance_extra_data"] == [str(tmp_path / "pairs.tsv")]
+    assert init["importance_batches"] == 6 and init["refit"]["batches"] == 6
+    # A folder student has nothing to score: the run says the flag did not apply.
+    code, output = _finish(_run(args + [f"--student={tmp_path / 'teacher'}",
+                                        f"--output_dir={tmp_path / 'folder'}"]))
+    assert code == 0, output
+    assert "--importance_extra_data=" in output and "apply only to a preset student" in output
+
+
 def test_checkpoint_init_needs_a_checkpoint(tiny_setup, tmp_path):
     args = _flags(tiny_setup, tmp_path / "out", rep_steps=2, single_stage=True)
     code, output = _finish(_run(args + ["--student_init=checkpoint"]))

@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from xtremedistil_tf.etd import (StudentInitConfig, compute_importance, init_student,
-                                 representation_norm_loss, sentence_contrast_loss)
+from xtremedistil_tf.etd import (ImportanceScores, StudentInitConfig, combine_importance,
+                                 compute_importance, init_student, representation_norm_loss,
+                                 sentence_contrast_loss)
 from xtremedistil_tf.etd.unit_axes import FFN, HEADS, HIDDEN, unit_axes
 from xtremedistil_tf.models.sequence_classifier import SequenceClassifier
 
@@ -135,3 +136,51 @@ def test_scaling_a_head_neuron_up_raises_its_score_to_the_top_of_its_head(rng, g
 def test_no_batches_is_an_error():
     with pytest.raises(ValueError, match="got no batches"):
         compute_importance(tiny_teacher(), [])
+
+
+def test_combine_importance_gives_each_text_the_same_say():
+    # Text b's gradients are 100x larger; normalised, it does not outvote text a.
+    a = ImportanceScores(hidden=np.array([3.0, 1.0]), heads=np.array([[1.0, 3.0]]),
+                         ffn=np.array([[2.0, 2.0]]), num_batches=2,
+                         qk_neurons=np.ones((1, 2, 1)), vo_neurons=np.ones((1, 2, 1)))
+    b = ImportanceScores(hidden=np.array([100.0, 300.0]), heads=np.array([[200.0, 200.0]]),
+                         ffn=np.array([[100.0, 300.0]]), num_batches=3,
+                         qk_neurons=np.ones((1, 2, 1)), vo_neurons=None)
+    both = combine_importance([a, b])
+    np.testing.assert_allclose(both.hidden, [0.75 + 0.25, 0.25 + 0.75])
+    np.testing.assert_allclose(both.heads, [[0.25 + 0.5, 0.75 + 0.5]])
+    np.testing.assert_allclose(both.ffn, [[0.5 + 0.25, 0.5 + 0.75]])
+    np.testing.assert_allclose(both.qk_neurons, np.full((1, 2, 1), 0.5 + 0.5))
+    assert both.vo_neurons is None and both.num_batches == 5
+    assert combine_importance([a]) is a
+    with pytest.raises(ValueError, match="at least one ImportanceScores"):
+        combine_importance([])
+
+
+def test_extra_texts_are_scored_and_refit_on(rng):
+    teacher = tiny_teacher()
+    first, second = batches(2, rng), batches(2, np.random.default_rng(7))
+    config = StudentInitConfig("etd_impt", importance_batches=2)
+    narrow = tiny_config(hidden_size=24, num_attention_heads=3, intermediate_size=20)
+    alone, alone_info = init_student(config, narrow, teacher=teacher, batches=first)
+    # The same text twice: normalised, the same ranking and so the same units.
+    twice, twice_info = init_student(config, narrow, teacher=teacher, batches=first,
+                                     extra_batches=[first])
+    assert twice_info["selection"] == alone_info["selection"]
+    assert twice_info["importance_batches"] == 4
+    # Another text: the selection is the one of the combined scores.
+    _, info = init_student(config, narrow, teacher=teacher, batches=first,
+                           extra_batches=[second])
+    from xtremedistil_tf.etd import default_importance_loss
+    from xtremedistil_tf.etd.width_selection import importance_selection
+
+    loss = default_importance_loss(teacher)
+    expected = importance_selection(
+        combine_importance([compute_importance(teacher, first, loss),
+                            compute_importance(teacher, second, loss)]),
+        teacher.config, narrow)
+    assert info["selection"] == expected.to_dict()
+    refit_config = StudentInitConfig("etd_impt", importance_batches=2, refit=True)
+    _, info = init_student(refit_config, narrow, teacher=teacher, batches=first,
+                           extra_batches=[second])
+    assert info["refit"]["batches"] == 4

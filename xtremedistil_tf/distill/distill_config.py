@@ -44,6 +44,11 @@ class DistillConfig:
         student_checkpoint: HF folder or `.keras` file, for student_init=checkpoint.
         importance_batches: training batches the etd_impt scores are summed over
             (and the refit runs on, with `etd_refit`).
+        importance_extra_data: more texts (the `transfer_data` forms, task-agnostic
+            runs only) that the etd_impt importance is also scored on and the
+            refit also fits, `importance_batches` of each, split as the transfer
+            data is; each text's scores are normalised per kind of unit and added
+            (`etd.importance.combine_importance`). Empty: the transfer data alone.
         etd_refit: refit the extracted student's layers to the teacher's by least
             squares before the first stage (`xtremedistil_tf.etd.refit`); only
             with etd_rand / etd_impt, other inits ignore it (so a flagfile that
@@ -117,6 +122,7 @@ class DistillConfig:
     student_init: str = "teacher_svd"
     student_checkpoint: str | None = None
     importance_batches: int = 8
+    importance_extra_data: tuple = ()
     etd_refit: bool = False
     word_embedding_init: str = "student_init"
     freeze_word_embedding: bool = False
@@ -266,6 +272,10 @@ class DistillConfig:
                 "teacher_finetune_epochs with strategy=multi_worker would fine-tune on every "
                 "worker; fine-tune the teacher first (run_scripts/run_finetune.py) and give "
                 "it as teacher.")
+        if self.importance_extra_data:
+            raise ValueError(
+                "importance_extra_data applies to task-agnostic runs (with source_task the "
+                "importance is scored on the task's own rows); drop it.")
         if self.augmentation_examples and not self.transfer_data:
             raise ValueError("augmentation_examples > 0 needs transfer_data: the unlabelled text "
                              "the augmentation is made from.")
@@ -281,6 +291,7 @@ class DistillConfig:
     def from_dict(cls, values):
         values = dict(values)
         values["stages"] = tuple(StageConfig.from_dict(s) for s in values.get("stages", ()))
+        values["importance_extra_data"] = tuple(values.get("importance_extra_data", ()))
         values["loss_settings"] = LossSettings.from_dict(values.get("loss_settings", {}))
         quality = dict(values.get("quality", {}))
         quality["tasks"] = tuple(quality.get("tasks", ()))

@@ -1,4 +1,5 @@
 """A whole distillation run: load, split, cache, run the stages, export, report."""
+import dataclasses
 import functools
 import os
 import tempfile
@@ -19,6 +20,7 @@ from xtremedistil_tf.distill.student_builder import (
     build_student, encoder_of, load_teacher, random_twin)
 from xtremedistil_tf.distill.teacher_cache import TeacherCache, fingerprint_variables
 from xtremedistil_tf.evaluation.quality import choose_shipped
+from xtremedistil_tf.models import PRESETS
 from xtremedistil_tf.training.checkpoint_manager import CheckpointManager
 from xtremedistil_tf.training.strategy import build_strategy, is_chief, set_precision
 from xtremedistil_tf.utils.atomic_io import atomic_path, write_json, write_text
@@ -86,6 +88,20 @@ def _importance_batches(data, config):
     return batches
 
 
+def _extra_importance_batches(config, tokenizer, log):
+    """`_importance_batches` of each text in `config.importance_extra_data`, split as the
+    transfer data is (same seed and sizes), so its first training rows are scored."""
+    reads_batches = config.student_init == "etd_impt" or (
+        config.student_init == "etd_rand" and config.etd_refit)
+    if not (config.importance_extra_data and config.student in PRESETS and reads_batches):
+        return []
+    out = []
+    for text in config.importance_extra_data:
+        extra = dataclasses.replace(config, transfer_data=text)
+        out.append(_importance_batches(agnostic_data(extra, tokenizer, log), extra))
+    return out
+
+
 def run_distillation(config, flags_text=None, log=print, verbose=True, on_evaluate=None):
     """Runs `config` (a `DistillConfig`) end to end; returns the metrics dict.
 
@@ -112,8 +128,9 @@ def run_distillation(config, flags_text=None, log=print, verbose=True, on_evalua
     log(f"Splits: {len(data.train)} train ({len(data.labelled)} labelled), {len(data.dev)} "
         f"dev, {len(data.heldout)} held-out")
     with strategy.scope():
-        student, init_info = build_student(config, teacher, tokenizer,
-                                           _importance_batches(data, config))
+        student, init_info = build_student(
+            config, teacher, tokenizer, _importance_batches(data, config),
+            _extra_importance_batches(config, tokenizer, log))
         if "not_applied" in init_info:
             log(f"Note: {init_info['not_applied']}")
         distiller = Distiller(teacher=teacher, student=student,

@@ -96,18 +96,22 @@ def _preset_on_teacher_vocab(preset, teacher, tokenizer):
         type_vocab_size=tc.type_vocab_size, pad_token_id=tc.pad_token_id, **extra)
 
 
-def _build_encoder(config, teacher, tokenizer, importance_batches):
+def _build_encoder(config, teacher, tokenizer, importance_batches, extra_batches):
     if config.student in PRESETS and config.student_init in ETD_INITS:
         from xtremedistil_tf.etd import StudentInitConfig, init_student
 
         # A task teacher scores units with its own task loss (etd_impt).
-        return init_student(
+        student, info = init_student(
             StudentInitConfig(method=config.student_init, seed=config.seed,
                               checkpoint=config.student_checkpoint,
                               importance_batches=config.importance_batches,
                               refit=config.etd_refit),
             _preset_on_teacher_vocab(config.student, teacher, tokenizer),
-            teacher=teacher, batches=list(importance_batches), dtype=config.precision)
+            teacher=teacher, batches=list(importance_batches), dtype=config.precision,
+            extra_batches=[list(b) for b in extra_batches])
+        if extra_batches:
+            info["importance_extra_data"] = list(config.importance_extra_data)
+        return student, info
     if config.student in PRESETS:
         student = Encoder(_preset_on_teacher_vocab(config.student, teacher, tokenizer),
                           name="student")
@@ -126,6 +130,9 @@ def _build_encoder(config, teacher, tokenizer, importance_batches):
             asked += ["--etd_refit"] if config.etd_refit else []
             if config.etd_refit or config.student_init == "etd_impt":
                 asked.append(f"--importance_batches={config.importance_batches}")
+                if config.importance_extra_data:
+                    asked.append("--importance_extra_data="
+                                 + ",".join(config.importance_extra_data))
             info["not_applied"] = (
                 f"--student is a folder, so its weights are the start as they are: "
                 f"{', '.join(asked)} apply only to a preset student (e.g. --student=l6h256).")
@@ -174,7 +181,7 @@ def _word_embeddings(config, teacher, encoder, info):
         info["word_embeddings_frozen"] = True
 
 
-def build_student(config, teacher, tokenizer, importance_batches=()):
+def build_student(config, teacher, tokenizer, importance_batches=(), extra_batches=()):
     """`(student, info)`: the student per `config.student` and `config.student_init`.
 
     The student's encoder is a preset on the teacher's vocabulary, or an HF
@@ -182,9 +189,12 @@ def build_student(config, teacher, tokenizer, importance_batches=()):
     head. The word embeddings then follow `config.word_embedding_init` and
     `config.freeze_word_embedding`. `importance_batches` (input dicts, or
     `(inputs, labels)` pairs, from the training split) score units for
-    student_init=etd_impt. `info` says how the student was made.
+    student_init=etd_impt; `extra_batches`, one batch list per text of
+    `config.importance_extra_data`, are scored beside them (and refit on).
+    `info` says how the student was made.
     """
-    encoder, info = _build_encoder(config, teacher, tokenizer, importance_batches)
+    encoder, info = _build_encoder(config, teacher, tokenizer, importance_batches,
+                                   extra_batches)
     _word_embeddings(config, teacher, encoder, info)
     for model, who in ((encoder_of(teacher), "teacher"), (encoder, "student")):
         if config.max_seq_length > model.config.max_sequence_length:

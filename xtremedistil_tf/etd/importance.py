@@ -31,6 +31,12 @@ Which loss? The importance loss is an argument. The defaults (see
     "Quality on real tasks"), the contrastive loss picks students with the
     same SST-2 probe and higher pair-cosine AUCs (QNLI 0.749 vs 0.722, MRPC
     0.776 vs 0.754). Pass a task or distillation loss when one is available.
+
+Scores from several texts (`combine_importance`) are each normalised to sum 1 per
+kind of unit before they are added, so that a text whose loss has larger
+gradients does not outvote the others: the README's "Both sources" measurements
+(Wikipedia passages and mined sentence pairs) pick a student that keeps more of
+MRPC than passages alone and more of SST-2 than pairs alone.
 """
 import dataclasses
 
@@ -220,3 +226,28 @@ def compute_importance(encoder, batches, loss_fn=sentence_contrast_loss, max_bat
                          "inputs to score the teacher's units on.")
     return ImportanceScores(hidden=hidden, heads=heads, ffn=ffn, num_batches=count,
                             qk_neurons=qk, vo_neurons=vo)
+
+
+def combine_importance(scores):
+    """One `ImportanceScores` from several (one per text): each kind normalised, then added.
+
+    Each score array (hidden, heads, ffn and the head neurons) of each input is
+    divided by its own sum, so every text has the same say in every kind of
+    unit; `num_batches` is the total. One input is returned as it is.
+    """
+    scores = list(scores)
+    if not scores:
+        raise ValueError("combine_importance got no scores; pass at least one ImportanceScores.")
+    if len(scores) == 1:
+        return scores[0]
+
+    def summed(name):
+        arrays = [getattr(s, name) for s in scores]
+        if any(a is None for a in arrays):
+            return None
+        return sum(np.asarray(a, np.float64) / max(float(np.sum(a)), 1e-30) for a in arrays)
+
+    return ImportanceScores(
+        hidden=summed("hidden"), heads=summed("heads"), ffn=summed("ffn"),
+        num_batches=sum(s.num_batches for s in scores),
+        qk_neurons=summed("qk_neurons"), vo_neurons=summed("vo_neurons"))

@@ -7,7 +7,8 @@ import keras
 
 from xtremedistil_tf.checkpoints import from_hf
 from xtremedistil_tf.etd.extract import extract_student, query_scale_for
-from xtremedistil_tf.etd.importance import compute_importance, default_importance_loss
+from xtremedistil_tf.etd.importance import (
+    combine_importance, compute_importance, default_importance_loss)
 from xtremedistil_tf.etd.refit import refit_student
 from xtremedistil_tf.etd.width_selection import (
     check_extractable, importance_selection, random_selection)
@@ -46,7 +47,7 @@ def _same_shape(a, b):
 
 
 def init_student(config, student_config=None, teacher=None, batches=None,
-                 importance_loss=None, dtype=None):
+                 importance_loss=None, dtype=None, extra_batches=()):
     """Builds the student `Encoder` as `config.method` says.
 
     Args:
@@ -59,6 +60,9 @@ def init_student(config, student_config=None, teacher=None, batches=None,
         importance_loss: `loss(encoder_outputs, inputs, labels)`; default
             `default_importance_loss(teacher)`.
         dtype: the student's Keras dtype policy.
+        extra_batches: more batch iterables, one per further text; each is
+            scored like `batches` (up to `config.importance_batches`), the scores
+            are combined by `combine_importance`, and the refit reads all of them.
 
     Returns `(student, info)`, where `info` is a JSON-ready dict saying how the
     student was made: the method and, for ETD, the units kept in "selection"
@@ -93,6 +97,7 @@ def init_student(config, student_config=None, teacher=None, batches=None,
     if batches is not None:
         # Read once: importance and the refit see the same batches, even from a generator.
         batches = list(itertools.islice(batches, config.importance_batches))
+    extra_batches = [list(itertools.islice(b, config.importance_batches)) for b in extra_batches]
     if config.method == "etd_rand":
         selection = random_selection(encoder.config, student_config, seed=config.seed)
     else:
@@ -101,14 +106,17 @@ def init_student(config, student_config=None, teacher=None, batches=None,
         loss = importance_loss or default_importance_loss(teacher)
         # Check the shapes before spending time on gradients.
         check_extractable(encoder.config, student_config)
-        scores = compute_importance(encoder, batches, loss, config.importance_batches)
+        scores = combine_importance(
+            compute_importance(encoder, source, loss, config.importance_batches)
+            for source in [batches] + extra_batches)
         selection = importance_selection(scores, encoder.config, student_config)
         info["importance_batches"] = scores.num_batches
     student = extract_student(encoder, student_config, selection, dtype=dtype)
     if config.refit:
         if not batches:
             raise ValueError("etd_refit fits the student on data; pass `batches`.")
-        info["refit"] = refit_student(student, encoder, selection, batches)
+        info["refit"] = refit_student(student, encoder, selection,
+                                      batches + [b for source in extra_batches for b in source])
     info["selection"] = selection.to_dict()
     if selection.qk_neurons is not None:
         info["query_scale"] = query_scale_for(encoder.config, student_config)
