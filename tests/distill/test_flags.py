@@ -32,6 +32,9 @@ def test_shipped_flagfiles_build_valid_configs(parse, path):
     assert config.stages
     name = os.path.basename(path)[:-len(".cfg")]
     assert config.student == name
+    # The paper recipes distil on MNLI pairs, which score the units themselves.
+    assert config.importance_extra_data == (
+        () if "paper" in path else ("builtin:wikipedia_pairs",))
 
 
 def test_default_recipe(parse):
@@ -39,6 +42,7 @@ def test_default_recipe(parse):
     assert config.teacher == "minilm" and config.transfer_data == "builtin:wikipedia"
     assert [s.name for s in config.stages] == ["logits"]
     assert config.student_init == "etd_impt" and config.etd_refit
+    assert config.importance_extra_data == ("builtin:wikipedia_pairs",)
     assert dict(config.stages[0].losses) == {"pooled_similarity": 10.0, "pooled_cosine": 1.0}
     assert config.output_dir == "outputs/l6h256"
 
