@@ -204,6 +204,8 @@ def test_importance_extra_data_is_scored_and_refit_on(tiny_setup, tmp_path):
     init = json.loads((tmp_path / "out" / "metrics.json").read_text())["student_init"]
     assert init["importance_extra_data"] == [str(tmp_path / "pairs.tsv")]
     assert init["importance_batches"] == 6 and init["refit"]["batches"] == 6
+    assert (f"ETD-Impt units scored on 6 batches of {tiny_setup / 'transfer.txt'} + "
+            f"{tmp_path / 'pairs.tsv'}") in output
     # A folder student has nothing to score: the run says the flag did not apply.
     code, output = _finish(_run(args + [f"--student={tmp_path / 'teacher'}",
                                         f"--output_dir={tmp_path / 'folder'}"]))

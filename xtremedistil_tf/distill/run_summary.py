@@ -66,7 +66,13 @@ def _shipped_lines(shipped):
 def format_summary(metrics, config):
     mode = f"task transfer from {config.source_task}" if config.source_task else "task-agnostic"
     lines = ["", "=" * 72, f"Distillation summary ({mode})", "=" * 72]
-    refit = (metrics.get("student_init") or {}).get("refit")
+    init = metrics.get("student_init") or {}
+    if init.get("method") == "etd_impt" and "importance_batches" in init:
+        texts = [config.transfer_data] if not config.source_task else ["the training rows"]
+        texts += init.get("importance_extra_data", [])
+        lines.append(f"ETD-Impt units scored on {init['importance_batches']} batches of "
+                     f"{' + '.join(texts)}")
+    refit = init.get("refit")
     if refit:
         lines.append(f"ETD refit on {refit['tokens']:,} tokens: last-layer relative error to the "
                      f"teacher {refit['relative_error_before'][-1]:.3f} -> "
