@@ -162,9 +162,9 @@ def test_extra_texts_are_scored_and_refit_on(rng):
     first, second = batches(2, rng), batches(2, np.random.default_rng(7))
     config = StudentInitConfig("etd_impt", importance_batches=2)
     narrow = tiny_config(hidden_size=24, num_attention_heads=3, intermediate_size=20)
-    alone, alone_info = init_student(config, narrow, teacher=teacher, batches=first)
+    _, alone_info = init_student(config, narrow, teacher=teacher, batches=first)
     # The same text twice: normalised, the same ranking and so the same units.
-    twice, twice_info = init_student(config, narrow, teacher=teacher, batches=first,
+    _, twice_info = init_student(config, narrow, teacher=teacher, batches=first,
                                      extra_batches=[first])
     assert twice_info["selection"] == alone_info["selection"]
     assert twice_info["importance_batches"] == 4
