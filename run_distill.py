@@ -53,7 +53,8 @@ flags.DEFINE_string("transfer_data", "builtin:wikipedia",
 flags.DEFINE_list("importance_extra_data", [], "ETD-Impt: more texts (the --transfer_data "
                   "forms) to score the importance and fit --etd_refit on beside the transfer "
                   "data, --importance_batches of each, each text's scores normalised and "
-                  "added; e.g. builtin:wikipedia_pairs. Task-agnostic runs only.")
+                  "added (a text listed twice has two shares); e.g. builtin:wikipedia_pairs. "
+                  "Task-agnostic runs only.")
 flags.DEFINE_integer("augmentation_examples", 0, "Task transfer: unlabelled examples made "
                      "from --transfer_data (sentence pairs for a pair task, word-split "
                      "sentences for NER); 0: none.")

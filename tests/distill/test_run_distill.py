@@ -206,6 +206,16 @@ def test_importance_extra_data_is_scored_and_refit_on(tiny_setup, tmp_path):
     assert init["importance_batches"] == 6 and init["refit"]["batches"] == 6
     assert (f"ETD-Impt units scored on 6 batches of {tiny_setup / 'transfer.txt'} + "
             f"{tmp_path / 'pairs.tsv'}") in output
+    # The text listed twice: loaded and scored once, two shares in the scores and the refit.
+    twice = [a for a in args if not a.startswith("--importance_extra_data=")]
+    twice += [f"--importance_extra_data={tmp_path / 'pairs.tsv'},{tmp_path / 'pairs.tsv'}",
+              f"--output_dir={tmp_path / 'twice'}"]
+    code, output = _finish(_run(twice))
+    assert code == 0, output
+    init = json.loads((tmp_path / "twice" / "metrics.json").read_text())["student_init"]
+    assert init["importance_batches"] == 9 and init["refit"]["batches"] == 9
+    assert output.count(f"from {tmp_path / 'pairs.tsv'}") == 1
+    assert f"batches of {tiny_setup / 'transfer.txt'} + 2 x {tmp_path / 'pairs.tsv'}" in output
     # A folder student has nothing to score: the run says the flag did not apply.
     code, output = _finish(_run(args + [f"--student={tmp_path / 'teacher'}",
                                         f"--output_dir={tmp_path / 'folder'}"]))

@@ -48,7 +48,8 @@ class DistillConfig:
             runs only) that the etd_impt importance is also scored on and the
             refit also fits, `importance_batches` of each, split as the transfer
             data is; each text's scores are normalised per kind of unit and added
-            (`etd.importance.combine_importance`). Empty: the transfer data alone.
+            (`etd.importance.combine_importance`); a text listed twice is loaded
+            and scored once and has two shares. Empty: the transfer data alone.
         etd_refit: refit the extracted student's layers to the teacher's by least
             squares before the first stage (`xtremedistil_tf.etd.refit`); only
             with etd_rand / etd_impt, other inits ignore it (so a flagfile that

@@ -95,11 +95,12 @@ def _extra_importance_batches(config, tokenizer, log):
         config.student_init == "etd_rand" and config.etd_refit)
     if not (config.importance_extra_data and config.student in PRESETS and reads_batches):
         return []
-    out = []
+    loaded = {}  # a text listed twice is loaded once and given twice (twice the say)
     for text in config.importance_extra_data:
-        extra = dataclasses.replace(config, transfer_data=text)
-        out.append(_importance_batches(agnostic_data(extra, tokenizer, log), extra))
-    return out
+        if text not in loaded:
+            extra = dataclasses.replace(config, transfer_data=text)
+            loaded[text] = _importance_batches(agnostic_data(extra, tokenizer, log), extra)
+    return [loaded[text] for text in config.importance_extra_data]
 
 
 def run_distillation(config, flags_text=None, log=print, verbose=True, on_evaluate=None):

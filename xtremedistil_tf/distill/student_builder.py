@@ -108,7 +108,7 @@ def _build_encoder(config, teacher, tokenizer, importance_batches, extra_batches
                               refit=config.etd_refit),
             _preset_on_teacher_vocab(config.student, teacher, tokenizer),
             teacher=teacher, batches=list(importance_batches), dtype=config.precision,
-            extra_batches=[list(b) for b in extra_batches])
+            extra_batches=list(extra_batches))
         if extra_batches:
             info["importance_extra_data"] = list(config.importance_extra_data)
         return student, info

@@ -63,6 +63,8 @@ def init_student(config, student_config=None, teacher=None, batches=None,
         extra_batches: more batch iterables, one per further text; each is
             scored like `batches` (up to `config.importance_batches`), the scores
             are combined by `combine_importance`, and the refit reads all of them.
+            The same iterable given twice is read and scored once and counts
+            twice (twice the say in the selection, twice the weight in the refit).
 
     Returns `(student, info)`, where `info` is a JSON-ready dict saying how the
     student was made: the method and, for ETD, the units kept in "selection"
@@ -97,7 +99,12 @@ def init_student(config, student_config=None, teacher=None, batches=None,
     if batches is not None:
         # Read once: importance and the refit see the same batches, even from a generator.
         batches = list(itertools.islice(batches, config.importance_batches))
-    extra_batches = [list(itertools.islice(b, config.importance_batches)) for b in extra_batches]
+    # A text listed twice is the same iterable twice: read (and scored) once, counted twice.
+    read = {}
+    for source in extra_batches:
+        if id(source) not in read:
+            read[id(source)] = list(itertools.islice(source, config.importance_batches))
+    extra_batches = [read[id(source)] for source in extra_batches]
     if config.method == "etd_rand":
         selection = random_selection(encoder.config, student_config, seed=config.seed)
     else:
@@ -106,9 +113,12 @@ def init_student(config, student_config=None, teacher=None, batches=None,
         loss = importance_loss or default_importance_loss(teacher)
         # Check the shapes before spending time on gradients.
         check_extractable(encoder.config, student_config)
-        scores = combine_importance(
-            compute_importance(encoder, source, loss, config.importance_batches)
-            for source in [batches] + extra_batches)
+        scored = {}
+        for source in [batches] + extra_batches:
+            if id(source) not in scored:
+                scored[id(source)] = compute_importance(encoder, source, loss,
+                                                        config.importance_batches)
+        scores = combine_importance(scored[id(source)] for source in [batches] + extra_batches)
         selection = importance_selection(scores, encoder.config, student_config)
         info["importance_batches"] = scores.num_batches
     student = extract_student(encoder, student_config, selection, dtype=dtype)
