@@ -1,4 +1,5 @@
 """The plain-text summary a distillation run ends with."""
+from collections import Counter
 
 
 def _fmt(value, digits=4):
@@ -70,8 +71,8 @@ def format_summary(metrics, config):
     if init.get("method") == "etd_impt" and "importance_batches" in init:
         texts = [config.transfer_data] if not config.source_task else ["the training rows"]
         texts += init.get("importance_extra_data", [])
-        counts = {text: texts.count(text) for text in texts}  # a text listed twice: 2 shares
-        named = [text if n == 1 else f"{n} x {text}" for text, n in counts.items()]
+        # A text listed twice has two shares.
+        named = [text if n == 1 else f"{n} x {text}" for text, n in Counter(texts).items()]
         lines.append(f"ETD-Impt units scored on {init['importance_batches']} batches of "
                      f"{' + '.join(named)}")
     refit = init.get("refit")

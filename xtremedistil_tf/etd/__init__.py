@@ -12,8 +12,8 @@ refused with the reason.
 """
 from xtremedistil_tf.etd.extract import extract_head, extract_student, query_scale_for
 from xtremedistil_tf.etd.importance import (
-    ImportanceScores, combine_importance, compute_importance, default_importance_loss, representation_norm_loss,
-    self_label_loss, sentence_contrast_loss, token_self_label_loss)
+    ImportanceScores, combine_importance, compute_importance, default_importance_loss,
+    representation_norm_loss, self_label_loss, sentence_contrast_loss, token_self_label_loss)
 from xtremedistil_tf.etd.student_init import init_student, load_student_checkpoint
 from xtremedistil_tf.etd.student_init_config import STUDENT_INIT_CHOICES, StudentInitConfig
 from xtremedistil_tf.etd.width_selection import (
@@ -21,8 +21,8 @@ from xtremedistil_tf.etd.width_selection import (
 
 __all__ = [
     "ImportanceScores", "STUDENT_INIT_CHOICES", "StudentInitConfig", "WidthSelection",
-    "check_extractable", "combine_importance", "compute_importance", "default_importance_loss", "extract_head",
-    "extract_student", "importance_selection", "init_student", "load_student_checkpoint",
-    "query_scale_for", "random_selection", "representation_norm_loss", "self_label_loss",
-    "sentence_contrast_loss", "token_self_label_loss", "uniform_layers",
+    "check_extractable", "combine_importance", "compute_importance", "default_importance_loss",
+    "extract_head", "extract_student", "importance_selection", "init_student",
+    "load_student_checkpoint", "query_scale_for", "random_selection", "representation_norm_loss",
+    "self_label_loss", "sentence_contrast_loss", "token_self_label_loss", "uniform_layers",
 ]

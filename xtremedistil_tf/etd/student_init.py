@@ -113,12 +113,10 @@ def init_student(config, student_config=None, teacher=None, batches=None,
         loss = importance_loss or default_importance_loss(teacher)
         # Check the shapes before spending time on gradients.
         check_extractable(encoder.config, student_config)
-        scored = {}
-        for source in [batches] + extra_batches:
-            if id(source) not in scored:
-                scored[id(source)] = compute_importance(encoder, source, loss,
-                                                        config.importance_batches)
-        scores = combine_importance(scored[id(source)] for source in [batches] + extra_batches)
+        sources = [batches] + extra_batches
+        scored = {id(source): compute_importance(encoder, source, loss, config.importance_batches)
+                  for source in {id(source): source for source in sources}.values()}
+        scores = combine_importance(scored[id(source)] for source in sources)
         selection = importance_selection(scores, encoder.config, student_config)
         info["importance_batches"] = scores.num_batches
     student = extract_student(encoder, student_config, selection, dtype=dtype)
