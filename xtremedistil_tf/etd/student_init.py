@@ -46,6 +46,15 @@ def _same_shape(a, b):
     return all(getattr(a, k) == getattr(b, k) for k in keep)
 
 
+def _once_each(fn, items):
+    """`[fn(item) for item in items]`, calling `fn` once per distinct object (by identity)."""
+    done = {}
+    for item in items:
+        if id(item) not in done:
+            done[id(item)] = fn(item)
+    return [done[id(item)] for item in items]
+
+
 def init_student(config, student_config=None, teacher=None, batches=None,
                  importance_loss=None, dtype=None, extra_batches=()):
     """Builds the student `Encoder` as `config.method` says.
@@ -100,11 +109,8 @@ def init_student(config, student_config=None, teacher=None, batches=None,
         # Read once: importance and the refit see the same batches, even from a generator.
         batches = list(itertools.islice(batches, config.importance_batches))
     # A text listed twice is the same iterable twice: read (and scored) once, counted twice.
-    read = {}
-    for source in extra_batches:
-        if id(source) not in read:
-            read[id(source)] = list(itertools.islice(source, config.importance_batches))
-    extra_batches = [read[id(source)] for source in extra_batches]
+    extra_batches = _once_each(
+        lambda source: list(itertools.islice(source, config.importance_batches)), extra_batches)
     if config.method == "etd_rand":
         selection = random_selection(encoder.config, student_config, seed=config.seed)
     else:
@@ -113,10 +119,9 @@ def init_student(config, student_config=None, teacher=None, batches=None,
         loss = importance_loss or default_importance_loss(teacher)
         # Check the shapes before spending time on gradients.
         check_extractable(encoder.config, student_config)
-        sources = [batches] + extra_batches
-        scored = {id(source): compute_importance(encoder, source, loss, config.importance_batches)
-                  for source in {id(source): source for source in sources}.values()}
-        scores = combine_importance(scored[id(source)] for source in sources)
+        scores = combine_importance(_once_each(
+            lambda source: compute_importance(encoder, source, loss, config.importance_batches),
+            [batches] + extra_batches))
         selection = importance_selection(scores, encoder.config, student_config)
         info["importance_batches"] = scores.num_batches
     student = extract_student(encoder, student_config, selection, dtype=dtype)
