@@ -23,7 +23,7 @@ from absl import flags  # noqa: E402
 
 from xtremedistil_tf import flags_common  # noqa: E402
 
-STAGE_NAMES = ("representation", "logits", "labels")
+STAGE_NAMES = ("representation", "logits", "pairs", "labels")
 
 FLAGS = flags.FLAGS
 # Shared groups: the same names and meanings in every entry script.
@@ -48,8 +48,15 @@ flags.DEFINE_string("source_task", "", "Task transfer: the teacher's task (sst2,
                     "dev split scores. Empty: task-agnostic distillation.")
 flags.DEFINE_string("transfer_data", "builtin:wikipedia",
                     "Transfer text: a .txt/.tsv file, builtin:python_docs, builtin:wikipedia, "
-                    "builtin:wikipedia_pairs, builtin:wikipedia_mixed or "
-                    "tfds:<name>:<split>:<features>; the augmentation text with --source_task.")
+                    "builtin:wikipedia_pairs, builtin:wikipedia_mixed, "
+                    "builtin:wikipedia_graded_pairs, builtin:wikipedia_passages_graded_pairs "
+                    "or tfds:<name>:<split>:<features>; the augmentation text with "
+                    "--source_task.")
+flags.DEFINE_string("pair_data", "", "Text pairs (the --transfer_data forms, two texts per "
+                    "row, e.g. builtin:wikipedia_graded_pairs) for a stage whose losses all "
+                    "read pairs (pair_score, e.g. --pairs_losses=pair_score:1): it trains and "
+                    "keeps its best weights on these; the other stages read --transfer_data. "
+                    "Empty: such a stage reads the pairs of --transfer_data.")
 flags.DEFINE_list("importance_extra_data", [], "ETD-Impt: more texts (the --transfer_data "
                   "forms) to score the importance and fit --etd_refit on beside the transfer "
                   "data, --importance_batches of each, each text's scores normalised and "
@@ -145,7 +152,8 @@ def build_config():
         word_embedding_init=FLAGS.word_embedding_init,
         freeze_word_embedding=FLAGS.freeze_word_embedding,
         source_task=FLAGS.source_task, data_dir=FLAGS.data_dir, data_source=FLAGS.data_source,
-        transfer_data=FLAGS.transfer_data, augmentation_examples=FLAGS.augmentation_examples,
+        transfer_data=FLAGS.transfer_data, pair_data=FLAGS.pair_data,
+        augmentation_examples=FLAGS.augmentation_examples,
         max_train_samples=FLAGS.max_train_samples or None,
         max_eval_samples=FLAGS.max_eval_samples or None, max_seq_length=FLAGS.max_seq_length,
         batch_size=FLAGS.batch_size, dev_fraction=FLAGS.dev_fraction,

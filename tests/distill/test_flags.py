@@ -40,10 +40,13 @@ def test_shipped_flagfiles_build_valid_configs(parse, path):
 def test_default_recipe(parse):
     config = parse("--flagfile=flags/l6h256.cfg")
     assert config.teacher == "minilm" and config.transfer_data == "builtin:wikipedia"
-    assert [s.name for s in config.stages] == ["logits"]
+    assert [s.name for s in config.stages] == ["logits", "pairs"]
     assert config.student_init == "etd_impt" and config.etd_refit
     assert config.importance_extra_data == ("builtin:wikipedia_pairs",)
     assert dict(config.stages[0].losses) == {"pooled_similarity": 10.0, "pooled_cosine": 1.0}
+    assert dict(config.stages[1].losses) == {"pair_score": 1.0}
+    assert config.pair_data == "builtin:wikipedia_graded_pairs"
+    assert config.stages[1].max_steps == 300 and config.stages[1].eval_every == 50
     assert config.output_dir == "outputs/l6h256"
 
 

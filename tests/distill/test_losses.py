@@ -158,3 +158,18 @@ def test_similarity_mse_against_numpy():
     # Rescaling either side changes nothing; a rotation of the student neither.
     np.testing.assert_allclose(float(similarity_mse(t * 3.0, s * 0.5)), expected, rtol=1e-5)
     assert float(similarity_mse(t, t)) < 1e-10
+
+
+def test_pair_score_mse_against_numpy(rng):
+    from xtremedistil_tf.distill.losses import pair_score_mse
+
+    target = rng.uniform(-1, 1, 6).astype(np.float32)
+    is_pair = np.array([1, 0, 1, 1, 0, 1], np.float32)
+    predicted = rng.normal(size=6).astype(np.float32)
+    teacher = np.stack([target * is_pair, is_pair], axis=-1)
+    expected = ((predicted - target) ** 2)[is_pair == 1].mean()
+    np.testing.assert_allclose(float(pair_score_mse(teacher, predicted)), expected, rtol=1e-5)
+    # Single texts carry no target: changing their predictions changes nothing.
+    moved = predicted + (1 - is_pair) * 100.0
+    np.testing.assert_allclose(float(pair_score_mse(teacher, moved)), expected, rtol=1e-5)
+    assert float(pair_score_mse(np.zeros((3, 2), np.float32), np.ones(3, np.float32))) == 0.0

@@ -1,7 +1,7 @@
 """Overlap-mined sentence pairs: which sentences pair up, once each, within a document."""
 import re
 
-from xtremedistil_tf.distill.overlap_pairs import overlap_pairs, sentences
+from xtremedistil_tf.distill.overlap_pairs import graded_pairs, overlap_pairs, sentences
 from xtremedistil_tf.distill.transfer_data import load_transfer_texts
 
 _DOC_A = ("The council approved the new budget for public schools on Monday evening. "
@@ -62,3 +62,30 @@ def test_builtin_wikipedia_mixed_alternates_passages_and_pairs():
     pairs = load_transfer_texts("builtin:wikipedia_pairs", max_examples=200)
     assert mixed.texts[0::2] == passages.texts and set(mixed.text_pairs[0::2]) == {""}
     assert mixed.texts[1::2] == pairs.texts and mixed.text_pairs[1::2] == pairs.text_pairs
+
+
+def test_graded_pairs_hold_the_mined_pairs_then_same_and_cross_document_ones():
+    docs = [_DOC_A, _DOC_B] * 2
+    mined = {frozenset(pair) for pair in overlap_pairs(docs, seed=0)}
+    graded = graded_pairs(docs, seed=0, same_document_share=1.0)
+    as_sets = [frozenset(pair) for pair in graded]
+    assert mined <= set(as_sets)
+    doc_of = {s: i % 2 for i, doc in enumerate([_DOC_A, _DOC_B]) for s in sentences(doc)}
+    # With share 1.0 every sentence gets one partner from its own document (never itself).
+    same = [p for p in graded if doc_of[p[0]] == doc_of[p[1]] and frozenset(p) not in mined]
+    num_mined = len(overlap_pairs(docs, seed=0))
+    num_sentences = sum(len(sentences(doc)) for doc in docs)
+    assert len(graded) == num_mined + num_sentences + num_mined // 2  # mined, same, across
+    assert same and all(a != b for a, b in same)
+    assert graded == graded_pairs(docs, seed=0, same_document_share=1.0)
+    assert graded_pairs(docs, seed=0, same_document_share=0.0) != graded
+
+
+def test_builtin_graded_pairs_range_from_overlapping_to_unrelated():
+    data = load_transfer_texts("builtin:wikipedia_graded_pairs")
+    assert len(data) > 10000 and data.labels is None  # about 3x the 5,013 mined pairs
+    overlaps = [_jaccard(a, b) if _words(a) | _words(b) else 0.0
+                for a, b in zip(data.texts[:2000], data.text_pairs[:2000])]
+    assert sum(o >= 0.15 for o in overlaps) > 200 and sum(o == 0.0 for o in overlaps) > 200
+    mixed = load_transfer_texts("builtin:wikipedia_passages_graded_pairs", max_examples=400)
+    assert [bool(p) for p in mixed.text_pairs] == [False, True] * 200

@@ -228,3 +228,37 @@ def test_checkpoint_init_needs_a_checkpoint(tiny_setup, tmp_path):
     code, output = _finish(_run(args + ["--student_init=checkpoint"]))
     assert code != 0
     assert "give --student_checkpoint exactly when --student_init=checkpoint" in output
+
+
+def test_pairs_stage_trains_on_pair_data_with_its_own_cache(tiny_setup, tmp_path):
+    """--pair_data rows serve the stage of pair losses only; the logits stage keeps the
+    transfer text and its own cache, so a run without the pair stage reuses that cache."""
+    rng = np.random.default_rng(2)
+    pairs = [" ".join(rng.choice(WORDS, size=rng.integers(3, 7))) + "\t"
+             + " ".join(rng.choice(WORDS, size=rng.integers(3, 7))) for _ in range(120)]
+    (tmp_path / "pairs.tsv").write_text("\n".join(pairs) + "\n")
+    args = _flags(tiny_setup, tmp_path / "out", rep_steps=2)
+    args = [a for a in args if not a.startswith(("--stages=", "--representation_losses="))]
+    args += ["--stages=logits,pairs", "--representation_losses=",
+             f"--pair_data={tmp_path / 'pairs.tsv'}", "--pairs_losses=pair_score:1",
+             "--pairs_max_steps=6", "--pairs_eval_every=3", "--pairs_learning_rate=1e-3"]
+    code, output = _finish(_run(args))
+    assert code == 0, output
+    assert "Pair data: 120 pairs" in output and "on the pair data" in output
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    pairs_stage = metrics["stages"]["pairs"]
+    assert pairs_stage["rows"] == "pair_data" and pairs_stage["teacher"] == "cache"
+    assert "rows" not in metrics["stages"]["logits"]
+    assert metrics["data"]["pair_examples"] == 120
+    caches = os.listdir(tmp_path / "out" / "teacher_cache")
+    assert len(caches) == 2  # one per group of rows, each with its own keys
+    keys = sorted(json.loads((tmp_path / "out" / "teacher_cache" / c / "manifest.json")
+                             .read_text())["keys"] for c in caches)
+    assert keys == [["pair_cosine/mean"], ["pooled/mean"]]
+    # The pair head is not part of the exported student.
+    assert not any("pair" in name for name in _student_weights(tmp_path / "out"))
+    # Without pairs anywhere, pair_score is refused with the fix in one line.
+    single = [a for a in args if not a.startswith("--pair_data=")]
+    code, output = _finish(_run(single + [f"--output_dir={tmp_path / 'nopairs'}"]))
+    assert code != 0 and "--pair_data=builtin:wikipedia_graded_pairs" in output
+    assert "Traceback" not in output

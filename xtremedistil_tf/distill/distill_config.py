@@ -75,9 +75,18 @@ class DistillConfig:
             "builtin:wikipedia" (the English Wikipedia excerpt gensim ships),
             "builtin:wikipedia_pairs" (sentence pairs mined from it by word
             overlap, `overlap_pairs`), "builtin:wikipedia_mixed" (both,
-            alternating), or
+            alternating), "builtin:wikipedia_graded_pairs" (the mined pairs
+            plus pairs within and across articles, `graded_pairs`: for
+            `pair_score`), "builtin:wikipedia_passages_graded_pairs" (passages
+            and graded pairs alternating), or
             "tfds:<name>/<config>:<split>:<text feature>[,<feature2>]". With
             `source_task` it is the augmentation text.
+        pair_data: text pairs (the `transfer_data` forms, every row two texts, e.g.
+            "builtin:wikipedia_graded_pairs") for a stage whose losses all read
+            pairs (`pair_score`): it trains on these rows and keeps its best
+            weights on their dev split, while the other stages read
+            `transfer_data`. Capped by `max_train_samples` like the transfer text.
+            "" (default): such a stage reads the pairs in `transfer_data`.
         augmentation_examples: task transfer: unlabelled examples made from
             `transfer_data` (sentence pairs for a pair task, whitespace-split
             sentences for NER) added to the source task's (0: none).
@@ -131,6 +140,7 @@ class DistillConfig:
     data_dir: str = ""
     data_source: str = "local"
     transfer_data: str = "builtin:wikipedia"
+    pair_data: str = ""
     augmentation_examples: int = 0
     max_train_samples: int | None = None
     max_eval_samples: int | None = None
@@ -273,6 +283,10 @@ class DistillConfig:
                 "teacher_finetune_epochs with strategy=multi_worker would fine-tune on every "
                 "worker; fine-tune the teacher first (run_scripts/run_finetune.py) and give "
                 "it as teacher.")
+        if self.pair_data:
+            raise ValueError(
+                "pair_data applies to task-agnostic runs (with source_task the stages read "
+                "the task's rows); drop it.")
         if self.importance_extra_data:
             raise ValueError(
                 "importance_extra_data applies to task-agnostic runs (with source_task the "

@@ -31,6 +31,9 @@ class DistillData:
         dev: rows of the dev split (early stopping, best weights).
         heldout: rows of the agreement report.
         counts: what the summary says about the data.
+        pair_train, pair_dev: rows of `pair_data` (after every other row), on which a
+            stage whose losses all read pairs (`pair_score`) trains and keeps its best
+            weights; empty without `pair_data`.
     """
 
     inputs: dict
@@ -40,6 +43,13 @@ class DistillData:
     dev: np.ndarray
     heldout: np.ndarray
     counts: dict
+    pair_train: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
+    pair_dev: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
+
+    @property
+    def num_transfer_rows(self):
+        """Rows before the `pair_data` rows (all of them without pair data)."""
+        return len(self.inputs["input_ids"]) - len(self.pair_train) - len(self.pair_dev)
 
     def subset(self, rows):
         return {k: v[rows] for k, v in self.inputs.items()}
@@ -72,6 +82,32 @@ def agnostic_data(config, tokenizer, log=print):
     labelled = train if data.labels is not None else np.zeros(0, np.int64)
     return DistillData(inputs, data.labels, train, labelled, dev, heldout,
                        {"transfer_examples": len(data)})
+
+
+def with_pair_data(data, config, tokenizer, log=print):
+    """`data` with the text pairs of `config.pair_data` appended as `pair_train` and
+    `pair_dev` rows (split like the transfer text, without held-out rows)."""
+    pairs = load_transfer_texts(config.pair_data, config.max_train_samples or 0)
+    if not pairs.text_pairs or not all(pairs.text_pairs):
+        raise ValueError(
+            f"pair_data {config.pair_data!r} holds single texts; it must be text pairs (a "
+            ".tsv of two tab-separated columns, or builtin:wikipedia_graded_pairs).")
+    log(f"Pair data: {len(pairs)} pairs from {config.pair_data}")
+    inputs = encode_transfer_texts(tokenizer, pairs, config.max_seq_length)
+    train, dev, _ = split_indices(len(pairs), config.dev_fraction, 0, config.seed)
+    offset = len(data.inputs["input_ids"])
+    labels = data.labels
+    if labels is not None:
+        labels = np.concatenate([labels, _filler(labels, len(pairs))])
+    return dataclasses.replace(
+        data, inputs={k: np.concatenate([data.inputs[k], inputs[k]]) for k in INPUT_KEYS},
+        labels=labels, pair_train=train + offset, pair_dev=dev + offset,
+        counts={**data.counts, "pair_examples": len(pairs)})
+
+
+def has_pairs(data, rows):
+    """Whether any of `rows` holds a second text (a token of type 1)."""
+    return bool(len(rows)) and bool((data.inputs["token_type_ids"][rows] > 0).any())
 
 
 def pad_features(inputs, max_seq_length, pad_token_id):

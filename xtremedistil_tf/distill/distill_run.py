@@ -6,10 +6,12 @@ import tempfile
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from xtremedistil_tf.distill import agreement
-from xtremedistil_tf.distill.distill_data import agnostic_data, task_data
+from xtremedistil_tf.distill.distill_data import (
+    agnostic_data, has_pairs, task_data, with_pair_data)
 from xtremedistil_tf.distill.distiller import Distiller
 from xtremedistil_tf.distill.output_spec import is_token_level
 from xtremedistil_tf.distill.run_reports import Reporter, combine, write_report_scalars
@@ -27,19 +29,37 @@ from xtremedistil_tf.utils.atomic_io import atomic_path, write_json, write_text
 
 
 def _stage_needs(distiller, config):
-    """Per stage: `(teacher keys its terms read, whether it needs labels)`."""
+    """Per stage: `(teacher keys its terms read, whether it needs labels, whether its
+    terms all read pairs only)`."""
     needs = []
     for stage in config.stages:
         distiller.set_losses(dict(stage.losses))
-        needs.append((distiller.teacher_keys, distiller.needs_labels))
+        needs.append((distiller.teacher_keys, distiller.needs_labels, distiller.pairs_only))
     return needs
+
+
+def _stage_rows(data, needs_labels, pairs_only):
+    """`(group, train rows, dev rows)` of a stage: the `pair_data` rows for a stage of
+    pair losses when there are any, else the transfer rows (the labelled ones for a label
+    loss). `group` names the teacher cache the rows are in."""
+    if pairs_only and len(data.pair_train):
+        return "pairs", data.pair_train, data.pair_dev
+    return "transfer", data.labelled if needs_labels else data.train, data.dev
+
+
+def _group_rows(data, group):
+    """The rows of one teacher-cache group, in order: it indexes them from 0."""
+    total = len(data.inputs["input_ids"])
+    if group == "pairs":
+        return np.arange(data.num_transfer_rows, total)
+    return np.arange(data.num_transfer_rows)
 
 
 def _cached_keys(config, needs):
     if config.teacher_cache == "none":
         return [set() for _ in needs]
     out = []
-    for stage_keys, _ in needs:
+    for stage_keys, *_ in needs:
         if config.teacher_cache == "outputs" and any(is_token_level(k) for k in stage_keys):
             out.append(set())  # this stage runs the teacher live
         else:
@@ -126,8 +146,12 @@ def run_distillation(config, flags_text=None, log=print, verbose=True, on_evalua
         tf.io.gfile.makedirs(out)  # any gfile path, e.g. gs://
 
     teacher, tokenizer, data, source, teacher_info = _load(config, strategy, log, verbose)
+    if config.pair_data:
+        data = with_pair_data(data, config, tokenizer, log)
     log(f"Splits: {len(data.train)} train ({len(data.labelled)} labelled), {len(data.dev)} "
-        f"dev, {len(data.heldout)} held-out")
+        f"dev, {len(data.heldout)} held-out"
+        + (f"; pairs {len(data.pair_train)} train, {len(data.pair_dev)} dev"
+           if config.pair_data else ""))
     with strategy.scope():
         student, init_info = build_student(
             config, teacher, tokenizer, _importance_batches(data, config),
@@ -144,11 +168,18 @@ def run_distillation(config, flags_text=None, log=print, verbose=True, on_evalua
         _save_start(student, tokenizer, out, _declared_pooling(config.teacher))
     choose = bool(config.quality.tasks) and config.select_on_eval_tasks
     start_weights = [w.numpy() for w in student.weights] if choose else None
-    for stage, (_, needs_labels) in zip(config.stages, needs):
+    rows = [_stage_rows(data, needs_labels, pairs_only) for _, needs_labels, pairs_only in needs]
+    for stage, (_, needs_labels, _), (_, train_rows, _) in zip(config.stages, needs, rows):
         if needs_labels and not len(data.labelled):
             raise ValueError(
                 f"Stage {stage.name!r} uses a label loss but the training data has no labels; "
                 "set source_task, use a .tsv with a label column, or drop the loss.")
+        if any(name == "pair_score" for name, _ in stage.losses) and not has_pairs(
+                data, train_rows):
+            raise ValueError(
+                f"Stage {stage.name!r} uses pair_score, which reads text pairs, but its "
+                "training rows hold single texts; give --pair_data=builtin:wikipedia_graded_pairs "
+                "(or a .tsv of two columns), or drop the loss.")
 
     def write_run_files():
         # Written with the first checkpoint, so that a run failing before it has
@@ -157,14 +188,20 @@ def run_distillation(config, flags_text=None, log=print, verbose=True, on_evalua
             write_text(os.path.join(out, "flags.cfg"), flags_text)
         write_json(os.path.join(out, "config.json"), config.to_dict())
     cached = _cached_keys(config, needs)
-    cache = None
-    if any(cached):
-        cache_root = config.teacher_cache_dir or os.path.join(out, "teacher_cache")
-        keys = sorted(set().union(*cached))
-        cache = TeacherCache.build(
-            cache_root, functools.partial(distiller.teacher_targets, keys=keys), data.inputs, keys,
-            fingerprint_variables(teacher.weights), config.teacher_cache_dtype, log=log,
-            scratch_root=scratch.name if scratch is not None else None)
+    # One cache per group of rows (the transfer text; the pair data), holding the keys of
+    # the stages that read that group, so no teacher pass is spent on rows no stage reads.
+    caches = {}
+    for group in dict.fromkeys(group for group, _, _ in rows):
+        keys = sorted(set().union(*(keys for keys, (g, _, _) in zip(cached, rows) if g == group)))
+        if keys:
+            group_rows = _group_rows(data, group)
+            inputs = data.inputs if len(group_rows) == len(data.inputs["input_ids"]) else \
+                data.subset(group_rows)
+            caches[group] = (TeacherCache.build(
+                config.teacher_cache_dir or os.path.join(out, "teacher_cache"),
+                functools.partial(distiller.teacher_targets, keys=keys), inputs, keys,
+                fingerprint_variables(teacher.weights), config.teacher_cache_dtype, log=log,
+                scratch_root=scratch.name if scratch is not None else None), group_rows[0])
 
     # Every worker reads the shared folder; only the chief's saves land in it.
     checkpoints = CheckpointManager(os.path.join(out, "checkpoint"), is_chief=chief)
@@ -197,20 +234,25 @@ def run_distillation(config, flags_text=None, log=print, verbose=True, on_evalua
             log(f"Stage {stage.name!r}: resuming at phase {resume.get('phase', 0) + 1}, "
                 f"step {resume['step']}")
         needs_labels = needs[index][1]
+        group, train_rows, dev_rows = rows[index]
         log(f"Stage {stage.name!r}: losses {dict(stage.losses)}"
-            + (" on the labelled rows" if needs_labels else ""))
+            + (" on the labelled rows" if needs_labels else "")
+            + (" on the pair data" if group == "pairs" else ""))
+        cache, first_row = caches.get(group, (None, 0))
 
         def source_of(rows, keys=cached[index], with_labels=needs_labels):
             labels = data.labels[rows] if with_labels else None
-            return ExampleSource(data.subset(rows), rows, labels, cache, keys)
+            # A group's cache numbers its rows from 0; its rows are contiguous.
+            return ExampleSource(data.subset(rows), rows - first_row, labels, cache, keys)
 
         runner.extra_state = {"stage_metrics": stage_metrics, "start_report": start_report}
-        train_rows = data.labelled if needs_labels else data.train
         history = runner.run(stage, index, source_of(train_rows),
-                             source_of(data.dev) if len(data.dev) else None,
+                             source_of(dev_rows) if len(dev_rows) else None,
                              config.batch_size, config.seed, resume)
         history["teacher"] = ("cache" if cached[index] else "live") if needs[index][0] \
             else "unused"
+        if group == "pairs":
+            history["rows"] = "pair_data"
         stage_metrics[stage.name] = history
         # Every worker saves, as in the stage loop (saving may need them all); the
         # state of this worker's own last save, which the chief's may not yet be.

@@ -8,6 +8,7 @@ from keras import ops
 from xtremedistil_tf.distill.loss_settings import LossSettings
 from xtremedistil_tf.distill.loss_terms import make_term
 from xtremedistil_tf.distill.output_spec import OutputSpec, extract
+from xtremedistil_tf.distill.pair_scores import is_pair_key, teacher_pair_scores
 
 
 def _num_replicas():
@@ -111,6 +112,11 @@ class Distiller(keras.Model):
     def needs_labels(self):
         return any(term.needs_labels for term in self.terms)
 
+    @property
+    def pairs_only(self):
+        """Whether every current term reads pairs only (`pair_score`)."""
+        return all(term.pairs_only for term in self.terms)
+
     def _projection(self, key, in_width, out_width):
         if in_width == out_width and not self.loss_settings.project_equal_widths:
             return None
@@ -187,10 +193,17 @@ class Distiller(keras.Model):
         keys = self.teacher_keys if keys is None else list(keys)
         if not keys:  # e.g. hard labels only: the teacher need not run
             return {}
-        qkv = any(key.partition("/")[0] in ("queries", "keys", "values") for key in keys)
-        outputs = self._run(self.teacher, inputs, False, qkv)
-        mask = inputs.get("attention_mask")
-        return {key: ops.stop_gradient(extract(outputs, key, mask)) for key in keys}
+        out = {key: ops.stop_gradient(teacher_pair_scores(
+                   lambda single: self._run(self.teacher, single, False, False), inputs,
+                   key.partition("/")[2]))
+               for key in keys if is_pair_key(key)}
+        keys = [key for key in keys if not is_pair_key(key)]
+        if keys:
+            qkv = any(key.partition("/")[0] in ("queries", "keys", "values") for key in keys)
+            outputs = self._run(self.teacher, inputs, False, qkv)
+            mask = inputs.get("attention_mask")
+            out.update({key: ops.stop_gradient(extract(outputs, key, mask)) for key in keys})
+        return out
 
     def compute_losses(self, inputs, targets=None, training=False):
         """Returns `(total, {name: unweighted loss})` for one local batch."""

@@ -6,7 +6,7 @@ hold them), and calls one pure function from `losses`.
 """
 import functools
 
-from xtremedistil_tf.distill import losses
+from xtremedistil_tf.distill import losses, pair_scores
 from xtremedistil_tf.distill.layer_map import build_layer_map
 from xtremedistil_tf.distill.output_spec import extract
 
@@ -20,6 +20,8 @@ class LossTerm:
 
     needs_qkv = False
     needs_labels = False
+    # Reads only rows holding two texts: a stage of such terms alone trains on pair rows.
+    pairs_only = False
 
     def __init__(self, name, settings):
         self.name = name
@@ -222,6 +224,32 @@ class PooledSimilarityTerm(PooledTerm):
         return losses.similarity_mse(teacher[self.key], extract(student, self.key, mask))
 
 
+class PairScoreTerm(PooledTerm):
+    """The teacher's cosine of a pair's two texts read apart (its sentence vectors as
+    `pooling` says), predicted by a head on the student's first-token ([CLS]) vector of
+    the joint pass (`pair_scores`); single texts are skipped. The head reads [CLS], not
+    the mean, so the mean-pooled sentence vector stays the similarity losses' own."""
+
+    pairs_only = True
+
+    def __init__(self, name, settings):
+        super().__init__(name, settings, "mse")
+
+    def setup(self, teacher_spec, student_spec, projection):
+        self._width(teacher_spec, "teacher")
+        if student_spec.sequence_width is None:
+            raise ValueError(f"Loss {self.name!r} needs 'sequence_output' in the student's "
+                             "outputs (its head reads the first token).")
+        self.key = "pooled/first"
+        # A one-output head: always a new layer (a width is never 1), dropped at export.
+        self.head = projection("pair_score", student_spec.sequence_width, 1)
+        self.teacher_keys = [f"{pair_scores.KEY_PREFIX}/{self.settings.pooling}"]
+
+    def __call__(self, teacher, student, mask, labels):
+        score = self.head(extract(student, self.key, mask))[:, 0]
+        return losses.pair_score_mse(teacher[self.teacher_keys[0]], score)
+
+
 class LabelsTerm(LossTerm):
     """Cross-entropy of the student's logits against gold labels (MSE for one output)."""
 
@@ -255,6 +283,7 @@ LOSSES = {
     "pooled_mse": functools.partial(PooledTerm, kind="mse"),
     "pooled_cosine": functools.partial(PooledTerm, kind="cosine"),
     "pooled_similarity": PooledSimilarityTerm,
+    "pair_score": PairScoreTerm,
     "labels_ce": LabelsTerm,
 }
 

@@ -195,3 +195,17 @@ def similarity_mse(teacher, student):
         return ops.matmul(x, ops.transpose(x))
 
     return ops.mean(ops.square(cosines(teacher) - cosines(student)))
+
+
+def pair_score_mse(teacher_scores, student_scores):
+    """Mean squared error of a pair-score head over the pairs of the batch (0 without any).
+
+    Args:
+        teacher_scores: `[batch, 2]`: the teacher's score of each row and whether the
+            row is a pair (`pair_scores.teacher_pair_scores`).
+        student_scores: `[batch]` predictions of the student's head.
+    """
+    teacher_scores = _f32(teacher_scores)
+    target, weight = teacher_scores[:, 0], teacher_scores[:, 1]
+    error = ops.square(_f32(student_scores) - target) * weight
+    return ops.sum(error) / ops.maximum(ops.sum(weight), 1.0)

@@ -58,3 +58,28 @@ def overlap_pairs(documents, min_overlap=MIN_OVERLAP, seed=0):
             pairs.append((first.replace("\t", " "), second.replace("\t", " ")))
     rng.shuffle(pairs)
     return pairs
+
+
+def graded_pairs(documents, seed=0, same_document_share=0.6):
+    """Pairs from near-paraphrase to unrelated, for a loss that scores pairs
+    (`pair_score`): every `overlap_pairs` pair; for each sentence, with probability
+    `same_document_share`, another sentence of its document drawn at random (same
+    topic, mostly not a restatement); and half as many pairs as mined of two sentences
+    drawn from anywhere (mostly unrelated). Shuffled with `seed`."""
+    documents = list(documents)
+    rng = random.Random(seed)
+    pairs = overlap_pairs(documents, seed=seed)
+    mined = len(pairs)
+    per_document = [sentences(document) for document in documents]
+    for sents in per_document:
+        for i, sentence in enumerate(sents):
+            if len(sents) > 1 and rng.random() < same_document_share:
+                j = rng.randrange(len(sents) - 1)
+                pairs.append((sentence, sents[j + (j >= i)]))
+    everything = [sentence for sents in per_document for sentence in sents]
+    if everything:
+        for _ in range(mined // 2):
+            pairs.append((rng.choice(everything), rng.choice(everything)))
+    pairs = [(a.replace("\t", " "), b.replace("\t", " ")) for a, b in pairs]
+    rng.shuffle(pairs)
+    return pairs

@@ -8,7 +8,7 @@ import sysconfig
 
 import numpy as np
 
-from xtremedistil_tf.distill.overlap_pairs import overlap_pairs
+from xtremedistil_tf.distill.overlap_pairs import graded_pairs, overlap_pairs
 from xtremedistil_tf.distill.wikipedia_texts import article_texts
 from xtremedistil_tf.utils.text_files import read_text
 
@@ -133,7 +133,26 @@ def wikipedia_mixed(path=None, seed=0):
     """`wikipedia_examples` passages and `wikipedia_pairs` pairs alternating (a passage
     has an empty second text), so every prefix holds both halves."""
     articles = list(article_texts(path))  # the dump is parsed once for both halves
-    passages, pairs = _shuffled_passages(articles, seed), _pair_texts(articles, seed)
+    return _alternate(_shuffled_passages(articles, seed), _pair_texts(articles, seed))
+
+
+def wikipedia_graded_pairs(path=None, seed=0):
+    """Sentence pairs of the same excerpt from near-paraphrase to unrelated
+    (`graded_pairs`: the mined pairs, pairs within an article, pairs across articles),
+    for the `pair_score` loss, which needs pairs the teacher scores high and low."""
+    pairs = graded_pairs(article_texts(path), seed=seed)
+    return TransferTexts([first for first, _ in pairs], [second for _, second in pairs])
+
+
+def wikipedia_passages_graded_pairs(path=None, seed=0):
+    """`wikipedia_examples` passages and `wikipedia_graded_pairs` pairs alternating."""
+    articles = list(article_texts(path))
+    pairs = graded_pairs(articles, seed=seed)
+    return _alternate(_shuffled_passages(articles, seed),
+                      TransferTexts([a for a, _ in pairs], [b for _, b in pairs]))
+
+
+def _alternate(passages, pairs):
     texts, seconds = [], []
     for i in range(max(len(passages), len(pairs))):
         if i < len(passages):
@@ -148,7 +167,9 @@ def wikipedia_mixed(path=None, seed=0):
 # builtin:<name> transfer sources: text every install has, read without network. Each
 # returns a list of texts or a `TransferTexts` (for pairs).
 BUILTIN_SOURCES = {"python_docs": python_docs_texts, "wikipedia": wikipedia_examples,
-                   "wikipedia_pairs": wikipedia_pairs, "wikipedia_mixed": wikipedia_mixed}
+                   "wikipedia_pairs": wikipedia_pairs, "wikipedia_mixed": wikipedia_mixed,
+                   "wikipedia_graded_pairs": wikipedia_graded_pairs,
+                   "wikipedia_passages_graded_pairs": wikipedia_passages_graded_pairs}
 
 
 def _read_file(path):
