@@ -195,11 +195,10 @@ def run_distillation(config, flags_text=None, log=print, verbose=True, on_evalua
         keys = sorted(set().union(*(keys for keys, (g, _, _) in zip(cached, rows) if g == group)))
         if keys:
             group_rows = _group_rows(data, group)
-            inputs = data.inputs if len(group_rows) == len(data.inputs["input_ids"]) else \
-                data.subset(group_rows)
             caches[group] = (TeacherCache.build(
                 config.teacher_cache_dir or os.path.join(out, "teacher_cache"),
-                functools.partial(distiller.teacher_targets, keys=keys), inputs, keys,
+                functools.partial(distiller.teacher_targets, keys=keys), data.subset(group_rows),
+                keys,
                 fingerprint_variables(teacher.weights), config.teacher_cache_dtype, log=log,
                 scratch_root=scratch.name if scratch is not None else None), group_rows[0])
 

@@ -14,7 +14,7 @@ under the key `pair_cosine/<pooling>`: per row `(cosine, 1.0)` for a pair and
 """
 from keras import ops
 
-from xtremedistil_tf.distill import losses
+from xtremedistil_tf.distill.output_spec import extract
 
 KEY_PREFIX = "pair_cosine"
 
@@ -53,20 +53,13 @@ def segment_inputs(inputs):
     return first, second, has_pair
 
 
-def _sentence_vector(outputs, mask, pooling):
-    if pooling == "mean":
-        return losses.masked_mean_pool(outputs["sequence_output"], mask)
-    if pooling == "first":
-        return ops.cast(outputs["sequence_output"][:, 0], "float32")
-    return ops.cast(outputs["pooled_output"], "float32")
-
-
 def teacher_pair_scores(run_teacher, inputs, pooling):
     """`[batch, 2]` float32: the cosine of the teacher's vectors of the two texts, and
     whether the row is a pair. `run_teacher(inputs)` returns the teacher's output dict."""
     first, second, has_pair = segment_inputs(inputs)
-    a = _sentence_vector(run_teacher(first), first["attention_mask"], pooling)
-    b = _sentence_vector(run_teacher(second), second["attention_mask"], pooling)
+    key = f"pooled/{pooling}"
+    a = ops.cast(extract(run_teacher(first), key, first["attention_mask"]), "float32")
+    b = ops.cast(extract(run_teacher(second), key, second["attention_mask"]), "float32")
     a = a / ops.maximum(ops.norm(a, axis=-1, keepdims=True), 1e-9)
     b = b / ops.maximum(ops.norm(b, axis=-1, keepdims=True), 1e-9)
     cosine = ops.sum(a * b, axis=-1) * has_pair

@@ -124,8 +124,8 @@ def wikipedia_pairs(path=None, seed=0):
     return _pair_texts(article_texts(path), seed)
 
 
-def _pair_texts(articles, seed):
-    pairs = overlap_pairs(articles, seed=seed)
+def _pair_texts(articles, seed, mine=overlap_pairs):
+    pairs = mine(articles, seed=seed)
     return TransferTexts([first for first, _ in pairs], [second for _, second in pairs])
 
 
@@ -140,16 +140,13 @@ def wikipedia_graded_pairs(path=None, seed=0):
     """Sentence pairs of the same excerpt from near-paraphrase to unrelated
     (`graded_pairs`: the mined pairs, pairs within an article, pairs across articles),
     for the `pair_score` loss, which needs pairs the teacher scores high and low."""
-    pairs = graded_pairs(article_texts(path), seed=seed)
-    return TransferTexts([first for first, _ in pairs], [second for _, second in pairs])
+    return _pair_texts(article_texts(path), seed, graded_pairs)
 
 
 def wikipedia_passages_graded_pairs(path=None, seed=0):
     """`wikipedia_examples` passages and `wikipedia_graded_pairs` pairs alternating."""
     articles = list(article_texts(path))
-    pairs = graded_pairs(articles, seed=seed)
-    return _alternate(_shuffled_passages(articles, seed),
-                      TransferTexts([a for a, _ in pairs], [b for _, b in pairs]))
+    return _alternate(_shuffled_passages(articles, seed), _pair_texts(articles, seed, graded_pairs))
 
 
 def _alternate(passages, pairs):
